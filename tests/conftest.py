@@ -80,3 +80,26 @@ def pytest_runtest_setup(item):
             if os.environ.get("CI"):
                 pytest.fail(message + " (CI is set, so a missing server is a failure, not a skip)")
             pytest.skip(message)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """Say how many tests really ran against each real server, so CI output shows it."""
+    counts = {
+        "postgres": {"passed": 0, "failed": 0, "skipped": 0},
+        "redis": {"passed": 0, "failed": 0, "skipped": 0},
+    }
+    for outcome in ("passed", "failed", "skipped", "error"):
+        for report in terminalreporter.stats.get(outcome, []):
+            keywords = getattr(report, "keywords", {})
+            if getattr(report, "when", "call") not in ("call", "setup"):
+                continue
+            if outcome == "passed" and report.when != "call":
+                continue
+            for marker, tally in counts.items():
+                if marker in keywords:
+                    tally["failed" if outcome == "error" else outcome] += 1
+    line = ", ".join(
+        f"{marker}: {c['passed']} passed, {c['failed']} failed, {c['skipped']} skipped"
+        for marker, c in counts.items()
+    )
+    terminalreporter.write_line(f"real-server suites: {line}")

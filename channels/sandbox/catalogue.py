@@ -128,7 +128,9 @@ MASTER_ITEMS: list[CatalogueItem] = [
     )
     for index, (sku, name, qty, cost, price, reorder, vendor) in enumerate(_INVENTORY)
 ] + [
-    CatalogueItem("GIFT-WRAP", "Gift wrapping", "NonInventory", 0, Decimal("0.50"), Decimal("3.00"), _ean13(90)),
+    CatalogueItem(
+        "GIFT-WRAP", "Gift wrapping", "NonInventory", 0, Decimal("0.50"), Decimal("3.00"), _ean13(90)
+    ),
     CatalogueItem("ASSEMBLY", "Assembly service", "Service", 0, Decimal("0"), Decimal("25.00"), ""),
 ]
 
@@ -158,7 +160,9 @@ NOT_ON_WOOCOMMERCE = {"LAMP-FLOOR-BRS", "MIRROR-RND-60", "THROW-WOOL", "GIFT-WRA
 WOOCOMMERCE_VARIABLE = {"TSHIRT-S": "S", "TSHIRT-M": "M", "TSHIRT-L": "L"}
 
 
-def _channel_products(spelling: dict[str, str], drift: dict[str, int], skip: set[str]) -> list[ChannelProduct]:
+def _channel_products(
+    spelling: dict[str, str], drift: dict[str, int], skip: set[str]
+) -> list[ChannelProduct]:
     products = []
     for item in MASTER_ITEMS:
         if item.sku in skip or item.type == "Service":

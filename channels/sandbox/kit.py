@@ -296,7 +296,9 @@ class WebhookDispatcher:
         except requests.RequestException as exc:
             logger.info("webhook %s to %s failed: %s", delivery.topic, delivery.url, exc)
         self.outcomes.append(
-            DeliveryOutcome(delivery.event_id, delivery.topic, delivery.url, attempt, status, time.time(), duplicate)
+            DeliveryOutcome(
+                delivery.event_id, delivery.topic, delivery.url, attempt, status, time.time(), duplicate
+            )
         )
         if 200 <= status < 300:
             with self._cond:
@@ -374,7 +376,9 @@ def control(rule: str, *, methods: Iterable[str] = ("GET",)) -> Callable:
 
 
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(json.dumps(data, default=str), status=status, headers=headers, content_type="application/json")
+    return Response(
+        json.dumps(data, default=str), status=status, headers=headers, content_type="application/json"
+    )
 
 
 class SandboxPlatform:
@@ -392,7 +396,9 @@ class SandboxPlatform:
         self.calls = CallLog()
         self.faults: list[ScriptedFault] = []
         self.snapshot_path = Path(snapshot_path) if snapshot_path else None
-        self.webhooks = WebhookDispatcher(knobs=self.knobs, rng=self.rng, retry_delays=self.webhook_retry_delays)
+        self.webhooks = WebhookDispatcher(
+            knobs=self.knobs, rng=self.rng, retry_delays=self.webhook_retry_delays
+        )
         self._endpoints: dict[str, Callable] = {}
         rules = []
         for attr in dir(type(self)):
@@ -458,7 +464,7 @@ class SandboxPlatform:
         except ApiError as exc:
             response = exc.response
         except HTTPException as exc:
-            response = exc.get_response(environ)  # type: ignore[assignment]
+            response = exc.get_response(environ)
         except Exception:
             logger.exception("%s sandbox failed on %s %s", self.name, request.method, request.path)
             response = json_response({"error": "sandbox internal error"}, status=500)
@@ -638,16 +644,24 @@ class SandboxPlatform:
 class SandboxServer:
     """Serves one platform on loopback from a background thread (tests) or the foreground."""
 
-    def __init__(self, platform: SandboxPlatform, *, host: str = "127.0.0.1", port: int = 0, threads: int = 16):
+    def __init__(
+        self, platform: SandboxPlatform, *, host: str = "127.0.0.1", port: int = 0, threads: int = 16
+    ):
         self.platform = platform
         # A deep backlog and many threads: benchmarks open many keep-alive connections, and
         # fault knobs park threads in deliberate hangs.
         self._server = create_server(
-            platform, host=host, port=port, threads=threads, backlog=1024, connection_limit=1000,
-            channel_timeout=120, ident=f"sandbox-{platform.name}",
+            platform,
+            host=host,
+            port=port,
+            threads=threads,
+            backlog=1024,
+            connection_limit=1000,
+            channel_timeout=120,
+            ident=f"sandbox-{platform.name}",
         )
         self.host = host
-        self.port: int = self._server.effective_port  # type: ignore[union-attr]
+        self.port: int = self._server.effective_port
         self._thread: threading.Thread | None = None
 
     @property
@@ -655,7 +669,9 @@ class SandboxServer:
         return f"http://{self.host}:{self.port}"
 
     def start(self) -> SandboxServer:
-        self._thread = threading.Thread(target=self._server.run, name=f"sandbox-{self.platform.name}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.run, name=f"sandbox-{self.platform.name}", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -664,7 +680,7 @@ class SandboxServer:
 
     def stop(self) -> None:
         self._server.close()
-        self._server.task_dispatcher.shutdown()  # type: ignore[union-attr]
+        self._server.task_dispatcher.shutdown()
         if self._thread is not None:
             self._thread.join(timeout=5)
         self.platform.close()

@@ -1,0 +1,24 @@
+from .items import Item, ItemType, normalize_code
+from .orders import LineState, Order, OrderLine, OrderStatus
+from .stock import MovementKind, Reservation, ReservationState, StockMovement
+from .tenancy import Membership, Merchant, MerchantOwned, MerchantQuerySet, Role, role_at_least
+
+__all__ = [
+    "Item",
+    "ItemType",
+    "LineState",
+    "Membership",
+    "Merchant",
+    "MerchantOwned",
+    "MerchantQuerySet",
+    "MovementKind",
+    "Order",
+    "OrderLine",
+    "OrderStatus",
+    "Reservation",
+    "ReservationState",
+    "Role",
+    "StockMovement",
+    "normalize_code",
+    "role_at_least",
+]

@@ -38,7 +38,9 @@ class TinyPlatform(SandboxPlatform):
 def test_scripted_faults_hit_exactly_the_next_matching_calls():
     server = SandboxServer(TinyPlatform()).start()
     try:
-        requests.post(f"{server.url}/_sandbox/faults", json={"kind": "throttle", "count": 2, "method": "GET"}, timeout=5)
+        requests.post(
+            f"{server.url}/_sandbox/faults", json={"kind": "throttle", "count": 2, "method": "GET"}, timeout=5
+        )
         statuses = [requests.get(f"{server.url}/v1/things/1", timeout=5).status_code for _ in range(3)]
         assert statuses == [429, 429, 200]
         assert requests.post(f"{server.url}/v1/things/1", timeout=5).status_code == 200
@@ -66,7 +68,9 @@ def test_unknown_paths_and_bad_knobs_answer_cleanly():
         assert requests.get(f"{server.url}/nope", timeout=5).status_code == 404
         bad = requests.post(f"{server.url}/_sandbox/knobs", json={"error_rate": 3}, timeout=5)
         assert bad.status_code == 400
-        assert requests.post(f"{server.url}/_sandbox/knobs", json={"nonsense": 1}, timeout=5).status_code == 400
+        assert (
+            requests.post(f"{server.url}/_sandbox/knobs", json={"nonsense": 1}, timeout=5).status_code == 400
+        )
     finally:
         server.stop()
 
@@ -75,7 +79,9 @@ def test_clock_moves_forward_on_request():
     server = SandboxServer(TinyPlatform()).start()
     try:
         before = requests.get(f"{server.url}/_sandbox/clock", timeout=5).json()["now"]
-        after = requests.post(f"{server.url}/_sandbox/clock", json={"advance": 86400 * 2}, timeout=5).json()["now"]
+        after = requests.post(f"{server.url}/_sandbox/clock", json={"advance": 86400 * 2}, timeout=5).json()[
+            "now"
+        ]
         assert after[:10] > before[:10]
     finally:
         server.stop()

@@ -1,0 +1,181 @@
+"""The one way the hub puts work on RQ queues, in both runtime modes.
+
+- With REDIS_URL: django-rq queues on that Redis; `manage.py rqworker <queues>` processes on any
+  number of machines take the jobs.
+- Without it (the embedded default): the same RQ code runs on an in-memory Redis (fakeredis,
+  with Lua for RQ's scripts) shared by the threads of this process, and `manage.py demo` starts
+  worker threads and a scheduler thread beside the web server. Tests drain the queues
+  synchronously with `run_queued_jobs()`.
+
+Jobs take ids and primitives only. django-rq's COMMIT_MODE "on_db_commit" (settings.RQ) holds an
+enqueue made inside a transaction until that transaction commits, so a worker never looks for a
+row that is not there yet, and a rolled-back change enqueues nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from functools import cache
+from typing import Any
+
+import django_rq
+import fakeredis
+from django.conf import settings
+from redis import Redis
+from rq import Queue, SimpleWorker
+from rq.exceptions import DuplicateJobError
+from rq.job import Job, Retry
+from rq.rate_limit import RateLimit
+from rq.registry import ScheduledJobRegistry
+from rq.timeouts import TimerDeathPenalty
+
+logger = logging.getLogger(__name__)
+
+
+@cache
+def _embedded_server() -> fakeredis.FakeServer:
+    return fakeredis.FakeServer()
+
+
+@cache
+def _redis_from_url(url: str) -> Redis:
+    return Redis.from_url(url, health_check_interval=30, socket_connect_timeout=5, socket_timeout=30)
+
+
+def redis_connection() -> Redis:
+    if settings.REDIS_URL:
+        return _redis_from_url(settings.REDIS_URL)
+    return fakeredis.FakeRedis(server=_embedded_server())
+
+
+def is_embedded() -> bool:
+    return not settings.REDIS_URL
+
+
+def get_queue(name: str) -> Queue:
+    return django_rq.get_queue(name, connection=redis_connection())
+
+
+def enqueue(
+    func: Callable[..., Any] | str,
+    *args: Any,
+    queue: str = "default",
+    job_id: str | None = None,
+    unique: bool = False,
+    serial_key: str | None = None,
+    retries: int = 0,
+    retry_intervals: Iterable[int] = (5, 30, 120),
+    timeout: int | None = None,
+    **kwargs: Any,
+) -> None:
+    """Enqueue `func(*args, **kwargs)` (after the current transaction commits).
+
+    `unique` with a `job_id` refuses a second job with that id while the first exists;
+    `serial_key` lets at most one job with that key run at a time (RQ rate limit, concurrency 1);
+    `retries` re-runs a failed job after the given intervals (transient errors only: jobs turn
+    permanent errors into recorded outcomes instead of raising).
+    """
+    options: dict[str, Any] = {"job_id": job_id, "result_ttl": 0, "failure_ttl": 7 * 24 * 3600}
+    if timeout is not None:
+        options["job_timeout"] = timeout
+    if unique:
+        options["unique"] = True
+    if serial_key:
+        options["rate_limit"] = RateLimit(key=serial_key, concurrency=1)
+    if retries:
+        options["retry"] = Retry(max=retries, interval=list(retry_intervals))
+    try:
+        get_queue(queue).enqueue(func, *args, **options, **kwargs)  # type: ignore[type-var]
+    except DuplicateJobError:
+        logger.debug("job %s already queued", job_id)
+
+
+# ------------------------------------------------------------------------------------------
+# In-process workers (embedded mode and tests)
+
+
+class ThreadWorker(SimpleWorker):
+    """An RQ worker that runs in a thread: no signal handlers (those belong to the main thread)
+    and timer-based job timeouts instead of SIGALRM."""
+
+    death_penalty_class = TimerDeathPenalty
+
+    def _install_signal_handlers(self) -> None:
+        pass
+
+    def stop(self) -> None:
+        self._stop_requested = True
+
+
+def _promote_scheduled(connection: Redis, queue_names: Iterable[str]) -> None:
+    """Move jobs whose retry or scheduled time has come onto their queues (what RQ's scheduler
+    process does; in embedded mode a thread does it)."""
+    for name in queue_names:
+        queue = Queue(name, connection=connection)
+        registry = ScheduledJobRegistry(queue=queue)
+        for job_id in registry.get_jobs_to_schedule(int(time.time())):
+            job = Job.fetch(job_id, connection=connection)
+            registry.remove(job)
+            queue._enqueue_job(job)
+
+
+def run_queued_jobs(queue_names: Iterable[str] | None = None, *, max_rounds: int = 50) -> int:
+    """Run every queued job (and the jobs they enqueue) in this thread; returns the count.
+    For tests and management commands in embedded mode."""
+    names = list(queue_names or settings.QUEUE_NAMES)
+    connection = redis_connection()
+    total = 0
+    for _ in range(max_rounds):
+        _promote_scheduled(connection, names)
+        worker = ThreadWorker([get_queue(n) for n in names], connection=connection)
+        before = worker.successful_job_count + worker.failed_job_count
+        worked = worker.work(burst=True, logging_level="WARNING")
+        total += worker.successful_job_count + worker.failed_job_count - before
+        if not worked:
+            break
+    return total
+
+
+class EmbeddedWorkers:
+    """Worker threads plus a scheduler thread for the embedded mode (`manage.py demo`)."""
+
+    def __init__(self, count: int = 2, queue_names: Iterable[str] | None = None) -> None:
+        self.queue_names = list(queue_names or settings.QUEUE_NAMES)
+        self.count = count
+        self._workers: list[ThreadWorker] = []
+        self._threads: list[threading.Thread] = []
+        self._stop = threading.Event()
+
+    def start(self) -> EmbeddedWorkers:
+        connection = redis_connection()
+        for index in range(self.count):
+            worker = ThreadWorker([get_queue(n) for n in self.queue_names], connection=connection)
+            thread = threading.Thread(
+                target=worker.work,
+                kwargs={"logging_level": "WARNING"},
+                name=f"rq-worker-{index}",
+                daemon=True,
+            )
+            self._workers.append(worker)
+            self._threads.append(thread)
+            thread.start()
+        scheduler = threading.Thread(target=self._schedule_loop, name="rq-scheduler", daemon=True)
+        self._threads.append(scheduler)
+        scheduler.start()
+        return self
+
+    def _schedule_loop(self) -> None:
+        connection = redis_connection()
+        while not self._stop.wait(1.0):
+            try:
+                _promote_scheduled(connection, self.queue_names)
+            except Exception:
+                logger.exception("embedded scheduler failed")
+
+    def stop(self) -> None:
+        self._stop.set()
+        for worker in self._workers:
+            worker.stop()
