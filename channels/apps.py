@@ -5,3 +5,6 @@ class ChannelsConfig(AppConfig):
     name = "channels"
     label = "channels"
     verbose_name = "Connections and channels"
+
+    def ready(self) -> None:
+        from channels import push  # noqa: F401  (connects the dirty-marking receiver)

@@ -85,7 +85,7 @@ class Connection(MerchantOwned):
     zero_below = models.PositiveIntegerField(
         default=0, help_text="List 0 when fewer than this many are available."
     )
-    drift_policy = models.CharField(max_length=10, choices=DriftPolicy.choices, default=DriftPolicy.FLAG)
+    drift_policy = models.CharField(max_length=10, choices=DriftPolicy.choices, default=DriftPolicy.HUB_WINS)
     posting_mode = models.CharField(
         max_length=20, choices=PostingMode.choices, default=PostingMode.PAYOUT_SUMMARY
     )
@@ -170,3 +170,88 @@ class Listing(MerchantOwned):
 
     def __str__(self) -> str:
         return f"{self.sku or self.external_id} on {self.connection_id}"
+
+
+class EventStatus(models.TextChoices):
+    PENDING = "pending", "Waiting to be processed"
+    DONE = "done", "Processed"
+    FAILED = "failed", "Failed"
+
+
+class WebhookEvent(MerchantOwned):
+    """The inbox: every verified webhook delivery, stored raw before anything is done with it.
+
+    The unique (connection, delivery_key) drops duplicate deliveries; processing happens on a
+    worker after the row commits, and a sweeper re-enqueues rows left pending (Redis down, a
+    worker killed)."""
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="webhook_events")
+    delivery_key = models.CharField(max_length=200)
+    topic = models.CharField(max_length=120)
+    headers = models.JSONField(default=dict)
+    body = models.TextField()
+    status = models.CharField(max_length=8, choices=EventStatus.choices, default=EventStatus.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["connection", "delivery_key"], name="one_event_per_delivery"),
+        ]
+        indexes = [
+            models.Index(fields=["connection", "status", "id"], name="event_queue"),
+            models.Index(fields=["status", "received_at"], name="event_sweep"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.topic} {self.delivery_key}"
+
+
+class ActivityKind(models.TextChoices):
+    WEBHOOK = "webhook", "Webhook event"
+    ORDERS_CATCHUP = "orders_catchup", "Orders catch-up"
+    PUSH = "push", "Stock push"
+    RECONCILE = "reconcile", "Reconcile"
+    MASTER_REFRESH = "master_refresh", "Master refresh"
+    POSTING = "posting", "Posting"
+    IMPORT = "import", "Import"
+    MATCHING = "matching", "Matching"
+    CONNECTION = "connection", "Connection"
+
+
+class Outcome(models.TextChoices):
+    OK = "ok", "OK"
+    WARNING = "warning", "Warning"
+    ERROR = "error", "Error"
+
+
+class Activity(MerchantOwned):
+    """The activity log: what the hub did and what failed, with the platform's raw answer."""
+
+    connection = models.ForeignKey(
+        Connection, null=True, blank=True, on_delete=models.SET_NULL, related_name="activities"
+    )
+    kind = models.CharField(max_length=16, choices=ActivityKind.choices)
+    outcome = models.CharField(max_length=8, choices=Outcome.choices, default=Outcome.OK)
+    summary = models.CharField(max_length=300)
+    details: Any = models.JSONField(default=dict, blank=True)
+    payload = models.TextField(blank=True, help_text="The platform's raw answer or the event body.")
+    webhook_event = models.ForeignKey(
+        WebhookEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="activities"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True, help_text="An error that a later retry fixed.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name_plural = "activities"
+        indexes = [
+            models.Index(fields=["merchant", "-id"], name="activity_recent"),
+            models.Index(fields=["merchant", "outcome", "resolved_at"], name="activity_open_errors"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.outcome}: {self.summary}"

@@ -179,3 +179,41 @@ class EmbeddedWorkers:
         self._stop.set()
         for worker in self._workers:
             worker.stop()
+
+
+# ------------------------------------------------------------------------------------------
+# Coalesced runs: "make sure this runs soon", asked many times a second
+
+
+WAKE_TTL_SECONDS = 300
+
+
+def _wake_key(key: str) -> str:
+    return f"inventory_sync:wake:{key}"
+
+
+def request_run(func: str, *args: Any, queue: str, key: str) -> None:
+    """Ask for one run of `func(*args)` after the current transaction commits.
+
+    Requests coalesce: while a run is waiting to start, more requests add nothing; a request made
+    after a run has started (and claimed it, see `claim_run`) gets exactly one more run after it.
+    `key` also serialises the runs (never two at once). If Redis is unreachable the request is
+    logged and dropped: the work itself is in the database, and the sweeper finds it.
+    """
+
+    def wake() -> None:
+        try:
+            if redis_connection().set(_wake_key(key), "1", nx=True, ex=WAKE_TTL_SECONDS):
+                enqueue(func, *args, queue=queue, serial_key=key)
+        except Exception:
+            logger.warning("could not request %s (%s); the sweeper will retry", func, key, exc_info=True)
+
+    from django.db import transaction
+
+    transaction.on_commit(wake)
+
+
+def claim_run(key: str) -> None:
+    """Called first thing by a run: later requests must schedule another run, because this one
+    may already have read past the work they bring."""
+    redis_connection().delete(_wake_key(key))

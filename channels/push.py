@@ -1,0 +1,313 @@
+"""Pushing the hub's quantities to the channels (DESIGN.md section 4.5).
+
+Every stock change marks the item's listings dirty in the same transaction (`items_changed`).
+After commit a coalesced, serialised push run per connection drains the dirty listings: it
+computes each listing's quantity by the connection's rules, skips listings whose channel already
+shows it, writes the rest in the platform's largest batches with the last known channel quantity
+as compare value, and records each listing's outcome and any drift. A listing is cleared only if
+no change marked it again while the push was in flight, so no update is ever lost.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Min, Q
+from django.db.models.functions import Coalesce
+from django.dispatch import receiver
+from django.utils import timezone
+
+from channels.activity import activity_record
+from channels.adapters.base import (
+    ChannelAdapter,
+    PermanentChannelError,
+    PushOutcome,
+    PushResult,
+    StockUpdate,
+    TransientChannelError,
+)
+from channels.connections import channel_adapter
+from channels.models import ActivityKind, Connection, ConnectionStatus, DriftPolicy, Listing, Outcome
+from inventory_sync.models import Item
+from inventory_sync.queueing import claim_run, request_run
+from inventory_sync.services.stock import items_changed
+
+logger = logging.getLogger(__name__)
+
+PUSH_TASK = "channels.tasks.push_connection"
+MAX_LISTINGS_PER_ROUND = 5000
+MAX_ROUNDS = 50
+
+
+def push_key(connection_id: int) -> str:
+    return f"push:{connection_id}"
+
+
+def push_quantity(*, available: Decimal, connection: Connection) -> int:
+    """rule(available) = clamp(floor(available * percent) - buffer, 0, max_listed), and 0 when
+    fewer than `zero_below` units are available."""
+    if available < connection.zero_below or available <= 0:
+        return 0
+    quantity = math.floor(available * connection.percent / 100) - connection.buffer
+    if connection.max_listed is not None:
+        quantity = min(quantity, connection.max_listed)
+    return max(quantity, 0)
+
+
+def request_push(connection_id: int) -> None:
+    request_run(PUSH_TASK, connection_id, queue="push", key=push_key(connection_id))
+
+
+@receiver(items_changed, dispatch_uid="channels.push.mark_dirty")
+def mark_items_dirty(*, merchant_id: int, item_ids: frozenset[int], **_: Any) -> None:
+    """Mark the tracked listings of these items dirty on every connection that syncs, and ask
+    those connections for a push once this transaction commits."""
+    listings = Listing.objects.filter(
+        merchant_id=merchant_id,
+        item_id__in=item_ids,
+        tracked=True,
+        connection__sync_inventory=True,
+        connection__status=ConnectionStatus.ACTIVE,
+    )
+    connection_ids = set(listings.values_list("connection_id", flat=True).distinct())
+    if not connection_ids:
+        return
+    Listing.objects.filter(
+        merchant_id=merchant_id, item_id__in=item_ids, tracked=True, connection_id__in=connection_ids
+    ).update(
+        push_pending=True, dirty_seq=F("dirty_seq") + 1, dirty_since=Coalesce("dirty_since", timezone.now())
+    )
+    for connection_id in sorted(connection_ids):
+        request_push(connection_id)
+
+
+def mark_connection_dirty(connection: Connection) -> int:
+    """Every tracked, matched listing of the connection (sync just turned on, a full resync)."""
+    count = Listing.objects.filter(connection=connection, tracked=True, item__isnull=False).update(
+        push_pending=True, dirty_seq=F("dirty_seq") + 1, dirty_since=Coalesce("dirty_since", timezone.now())
+    )
+    if count:
+        request_push(connection.pk)
+    return count
+
+
+def mark_listings_dirty(*, connection: Connection, listing_ids: Iterable[int]) -> int:
+    count = Listing.objects.filter(connection=connection, pk__in=list(listing_ids), tracked=True).update(
+        push_pending=True, dirty_seq=F("dirty_seq") + 1, dirty_since=Coalesce("dirty_since", timezone.now())
+    )
+    if count:
+        request_push(connection.pk)
+    return count
+
+
+def note_channel_changes(*, connection_id: int, code_deltas: dict[str, int], happened_at: datetime) -> None:
+    """A channel moves its own stock when it sells (and restocks on cancel): keep the hub's idea
+    of the channel's quantity in step, so the next compare-and-set sees no false drift. Only
+    observations older than the change are adjusted (a newer one already includes it)."""
+    for code, delta in code_deltas.items():
+        if delta:
+            Listing.objects.filter(
+                connection_id=connection_id,
+                code_normalized=code,
+                tracked=True,
+                last_seen_qty__isnull=False,
+                last_seen_at__lt=happened_at,
+            ).update(last_seen_qty=F("last_seen_qty") + delta)
+
+
+@dataclass
+class PushSummary:
+    considered: int = 0
+    written: int = 0
+    skipped: int = 0
+    drift: int = 0
+    errors: int = 0
+    write_calls: int = 0
+
+
+def push_connection(connection_id: int, *, adapter: ChannelAdapter | None = None) -> PushSummary:
+    """Drain the connection's dirty listings. Called by the serialised push job."""
+    claim_run(push_key(connection_id))
+    connection = Connection.objects.filter(pk=connection_id).first()
+    summary = PushSummary()
+    if connection is None or not connection.sync_inventory or connection.status != ConnectionStatus.ACTIVE:
+        return summary
+    _debounce(connection)
+    adapter = adapter or channel_adapter(connection)
+    for _ in range(MAX_ROUNDS):
+        batch: list[dict[str, Any]] = [
+            dict(row)
+            for row in Listing.objects.filter(connection=connection, push_pending=True)
+            .order_by("pk")
+            .values(
+                "pk",
+                "dirty_seq",
+                "external_id",
+                "inventory_item_id",
+                "location_id",
+                "item_id",
+                "tracked",
+                "last_seen_qty",
+                "last_pushed_qty",
+            )[:MAX_LISTINGS_PER_ROUND]
+        ]
+        if not batch:
+            break
+        if not _push_round(connection, adapter, batch, summary):
+            break
+    if summary.written or summary.drift or summary.errors:
+        outcome = Outcome.ERROR if summary.errors else (Outcome.WARNING if summary.drift else Outcome.OK)
+        activity_record(
+            merchant_id=connection.merchant_id,
+            connection=connection,
+            kind=ActivityKind.PUSH,
+            outcome=outcome,
+            summary=(
+                f"Pushed {summary.written} listing(s) to {connection.name} in {summary.write_calls} call(s)"
+                f"; {summary.skipped} already right, {summary.drift} drift, {summary.errors} failed"
+            ),
+            details=summary.__dict__,
+        )
+    return summary
+
+
+def _debounce(connection: Connection) -> None:
+    """Wait until the oldest dirty mark is `PUSH_DEBOUNCE_SECONDS` old, so a burst of sales goes
+    out in one batch; never longer than that."""
+    oldest = Listing.objects.filter(connection=connection, push_pending=True).aggregate(t=Min("dirty_since"))[
+        "t"
+    ]
+    if oldest is None:
+        return
+    wait = settings.PUSH_DEBOUNCE_SECONDS - (timezone.now() - oldest).total_seconds()
+    if wait > 0:
+        time.sleep(min(wait, settings.PUSH_DEBOUNCE_SECONDS))
+
+
+def _push_round(
+    connection: Connection, adapter: ChannelAdapter, batch: list[dict], summary: PushSummary
+) -> bool:
+    available = dict(
+        Item.objects.filter(pk__in={row["item_id"] for row in batch if row["item_id"]}).values_list(
+            "pk", "available"
+        )
+    )
+    updates: list[StockUpdate] = []
+    targets: dict[str, tuple[dict, int]] = {}
+    settled: list[dict] = []  # nothing to write: cleared as they are
+    for row in batch:
+        summary.considered += 1
+        if not row["tracked"] or row["item_id"] is None:
+            settled.append(row)
+            continue
+        target = push_quantity(available=available[row["item_id"]], connection=connection)
+        if row["last_seen_qty"] == target:
+            summary.skipped += 1
+            settled.append(row)
+            continue
+        updates.append(
+            StockUpdate(
+                listing_external_id=row["external_id"],
+                quantity=target,
+                compare_quantity=row["last_seen_qty"],
+                inventory_item_id=row["inventory_item_id"],
+                location_id=row["location_id"] or connection.location_id,
+            )
+        )
+        targets[row["external_id"]] = (row, target)
+    if updates:
+        key = f"push:{connection.pk}:{batch[0]['pk']}:{batch[0]['dirty_seq']}:{len(updates)}"
+        try:
+            results = adapter.push_stock(updates, idempotency_key=key)
+        except TransientChannelError as exc:
+            # Leave everything pending; the job's retry (with backoff) comes back for it.
+            _record_failure(connection, exc, transient=True)
+            raise
+        except PermanentChannelError as exc:
+            _record_failure(connection, exc, transient=False)
+            summary.errors += len(updates)
+            return False
+        summary.write_calls += math.ceil(len(updates) / adapter.push_batch_limit)
+        _record_results(connection, targets, results, summary)
+    _clear(settled)
+    return True
+
+
+def _record_results(
+    connection: Connection,
+    targets: dict[str, tuple[dict, int]],
+    results: list[PushResult],
+    summary: PushSummary,
+) -> None:
+    now = timezone.now()
+    done: list[dict] = []
+    for result in results:
+        row, target = targets[result.listing_external_id]
+        if result.outcome == PushOutcome.OK:
+            summary.written += 1
+            Listing.objects.filter(pk=row["pk"]).update(
+                last_pushed_qty=target,
+                last_pushed_at=now,
+                last_seen_qty=target,
+                last_seen_at=now,
+                last_push_outcome=PushOutcome.OK,
+                last_push_error="",
+                drift_qty=None,
+                drift_detected_at=None,
+            )
+            done.append(row)
+        elif result.outcome == PushOutcome.DRIFT:
+            summary.drift += 1
+            observed = result.quantity
+            fields: dict[str, Any] = {
+                "last_push_outcome": PushOutcome.DRIFT,
+                "drift_qty": observed,
+                "drift_detected_at": now,
+                "last_push_error": result.message,
+            }
+            if observed is not None:
+                fields.update(last_seen_qty=observed, last_seen_at=now)
+            Listing.objects.filter(pk=row["pk"]).update(**fields)
+            if connection.drift_policy == DriftPolicy.HUB_WINS and observed is not None:
+                # Stays pending: the next round writes the hub's quantity over what it now knows.
+                continue
+            done.append(row)  # flagged for review; not overwritten
+        else:
+            summary.errors += 1
+            Listing.objects.filter(pk=row["pk"]).update(
+                last_push_outcome=PushOutcome.ERROR, last_push_error=result.message
+            )
+            done.append(row)
+    _clear(done)
+
+
+def _clear(rows: Iterable[dict]) -> None:
+    """Clear push_pending only where no newer change marked the listing again meanwhile."""
+    rows = list(rows)
+    for start in range(0, len(rows), 500):
+        chunk = rows[start : start + 500]
+        condition = Q()
+        for row in chunk:
+            condition |= Q(pk=row["pk"], dirty_seq=row["dirty_seq"])
+        with transaction.atomic():
+            Listing.objects.filter(condition).update(push_pending=False, dirty_since=None)
+
+
+def _record_failure(connection: Connection, exc: Exception, *, transient: bool) -> None:
+    activity_record(
+        merchant_id=connection.merchant_id,
+        connection=connection,
+        kind=ActivityKind.PUSH,
+        outcome=Outcome.WARNING if transient else Outcome.ERROR,
+        summary=f"Push to {connection.name} failed{' (will retry)' if transient else ''}: {exc}",
+        payload=getattr(exc, "raw", "") or "",
+    )

@@ -1,0 +1,223 @@
+"""Webhooks in: verify, store raw in the inbox, answer fast; process on a worker.
+
+The view does the least that is safe: check the signature (constant time, in the adapter),
+insert the raw delivery with its unique key (a duplicate is acknowledged and dropped), and ask
+for an inbox run after commit. If Redis is down the delivery is still stored and acknowledged;
+the sweeper runs it later. Processing dispatches each parsed event by kind and is idempotent:
+orders by (connection, external id) and line, master reads by version, listings by id.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from channels.activity import activity_record
+from channels.adapters.base import (
+    Adapter,
+    ChannelAdapter,
+    ChannelEvent,
+    EventKind,
+    InvalidWebhook,
+    MasterAdapter,
+    NotSupported,
+    PermanentChannelError,
+    TransientChannelError,
+)
+from channels.connections import adapter_for
+from channels.listings import listings_upsert
+from channels.master import refresh_master_items
+from channels.models import (
+    ActivityKind,
+    Connection,
+    ConnectionStatus,
+    EventStatus,
+    Listing,
+    Outcome,
+    WebhookEvent,
+)
+from inventory_sync.queueing import claim_run, request_run
+from inventory_sync.services.orders import OrderRejected, order_apply_snapshot, order_cancel_deleted
+from inventory_sync.tenancy import public
+
+logger = logging.getLogger(__name__)
+
+INBOX_TASK = "channels.tasks.process_inbox"
+INBOX_BATCH = 200
+MAX_BATCHES = 100
+KEPT_HEADER_PREFIXES = ("x-shopify-", "x-wc-", "intuit-", "content-type", "user-agent")
+
+
+def inbox_key(connection_id: int) -> str:
+    return f"inbox:{connection_id}"
+
+
+def request_inbox_run(connection_id: int) -> None:
+    request_run(INBOX_TASK, connection_id, queue="webhooks", key=inbox_key(connection_id))
+
+
+def _kept_headers(request: HttpRequest) -> dict[str, str]:
+    return {
+        name.lower(): value
+        for name, value in request.headers.items()
+        if name.lower().startswith(KEPT_HEADER_PREFIXES)
+    }
+
+
+@public
+@csrf_exempt
+@require_POST
+def receive(request: HttpRequest, platform: str, connection_uuid: str) -> HttpResponse:
+    connection = Connection.objects.filter(uuid=connection_uuid, kind=platform).first()
+    if connection is None or connection.status == ConnectionStatus.DISCONNECTED:
+        return JsonResponse({"error": "unknown webhook address"}, status=404)
+    headers = _kept_headers(request)
+    body = request.body
+    try:
+        delivery = adapter_for(connection).verify_webhook(headers, body)
+    except InvalidWebhook as exc:
+        logger.warning(
+            "rejected a webhook: %s",
+            exc,
+            extra={"connection": connection.pk, "remote": request.META.get("REMOTE_ADDR")},
+        )
+        return JsonResponse({"error": "invalid signature"}, status=401)
+    try:
+        with transaction.atomic():
+            WebhookEvent.objects.create(
+                merchant_id=connection.merchant_id,
+                connection=connection,
+                delivery_key=delivery.delivery_key[:200],
+                topic=delivery.topic[:120],
+                headers=headers,
+                body=body.decode("utf-8", errors="replace"),
+            )
+            request_inbox_run(connection.pk)
+    except IntegrityError:
+        return JsonResponse({"ok": True, "duplicate": True})
+    return JsonResponse({"ok": True})
+
+
+# ------------------------------------------------------------------------------------------
+# Processing
+
+
+def process_inbox(connection_id: int) -> int:
+    """Process the connection's pending deliveries, oldest first. Returns how many were done."""
+    claim_run(inbox_key(connection_id))
+    connection = Connection.objects.filter(pk=connection_id).first()
+    if connection is None:
+        return 0
+    adapter = adapter_for(connection)
+    done = 0
+    for _ in range(MAX_BATCHES):
+        events = list(
+            WebhookEvent.objects.filter(connection=connection, status=EventStatus.PENDING).order_by("id")[
+                :INBOX_BATCH
+            ]
+        )
+        if not events:
+            break
+        for event in events:
+            process_event(connection, adapter, event)
+            done += 1
+    return done
+
+
+def process_event(connection: Connection, adapter: Adapter, event: WebhookEvent) -> None:
+    """Run one stored delivery. Permanent problems mark it failed with a clear error and the
+    raw body kept; transient ones leave it pending and raise, so the job retries with backoff."""
+    WebhookEvent.objects.filter(pk=event.pk).update(attempts=event.attempts + 1)
+    try:
+        events = adapter.parse_webhook(event.headers, event.body.encode("utf-8"))
+        for parsed in events:
+            _handle(connection, adapter, parsed, source=f"webhook {event.topic} {event.delivery_key}")
+    except TransientChannelError:
+        raise
+    except (PermanentChannelError, OrderRejected) as exc:
+        _fail(connection, event, str(exc), getattr(exc, "raw", None))
+        return
+    except Exception as exc:
+        # A bug must not block the queue behind it: keep the event, say what broke, go on.
+        logger.exception("webhook processing crashed", extra={"event": event.pk})
+        _fail(connection, event, f"{type(exc).__name__}: {exc}", traceback.format_exc(limit=8))
+        return
+    WebhookEvent.objects.filter(pk=event.pk).update(
+        status=EventStatus.DONE, processed_at=timezone.now(), error=""
+    )
+
+
+def _fail(connection: Connection, event: WebhookEvent, message: str, raw: str | None) -> None:
+    WebhookEvent.objects.filter(pk=event.pk).update(
+        status=EventStatus.FAILED, error=message, processed_at=timezone.now()
+    )
+    activity_record(
+        merchant_id=connection.merchant_id,
+        connection=connection,
+        kind=ActivityKind.WEBHOOK,
+        outcome=Outcome.ERROR,
+        summary=f"{event.topic} from {connection.name} not processed: {message}",
+        payload=raw or event.body,
+        webhook_event=event,
+    )
+
+
+def retry_event(event: WebhookEvent) -> None:
+    """Staff asked to try a failed delivery again."""
+    WebhookEvent.objects.filter(pk=event.pk, status=EventStatus.FAILED).update(
+        status=EventStatus.PENDING, error=""
+    )
+    request_inbox_run(event.connection_id)
+
+
+def _handle(connection: Connection, adapter: Adapter, event: ChannelEvent, *, source: str) -> None:
+    if event.kind == EventKind.PING:
+        return
+    if event.kind == EventKind.ORDER and event.order is not None:
+        order_apply_snapshot(connection=connection, snapshot=event.order, source=source)
+    elif event.kind == EventKind.ORDER_REFRESH:
+        assert isinstance(adapter, ChannelAdapter)
+        order_apply_snapshot(
+            connection=connection, snapshot=adapter.fetch_order(event.external_id), source=source
+        )
+    elif event.kind == EventKind.ORDER_DELETED:
+        order_cancel_deleted(connection=connection, external_id=event.external_id, source=source)
+    elif event.kind == EventKind.INVENTORY_LEVEL:
+        _note_channel_quantity(connection, event)
+    elif event.kind == EventKind.LISTING:
+        listings_upsert(connection=connection, externals=event.listings)
+    elif event.kind == EventKind.MASTER_CHANGE:
+        assert isinstance(adapter, MasterAdapter)
+        if event.entity == "Item":
+            ids = frozenset({event.external_id})
+        else:
+            try:
+                ids = adapter.items_on_transaction(event.entity, event.external_id)
+            except NotSupported:
+                ids = frozenset()
+        if ids:
+            refresh_master_items(
+                connection=connection, adapter=adapter, external_ids=sorted(ids), source=source
+            )
+    else:
+        raise PermanentChannelError(f"unknown event kind {event.kind!r} (topic {event.topic})")
+
+
+def _note_channel_quantity(connection: Connection, event: ChannelEvent) -> None:
+    """The channel's own quantity changed (its sale, a restock, a manual edit). Remember it as
+    the channel's current quantity unless a newer observation is already stored; no push is
+    forced (the order webhook of the same sale moves availability), and a difference from what
+    the hub wrote shows up as drift at the next compare-and-set or reconcile."""
+    if event.quantity is None or not event.inventory_item_id:
+        return
+    listings = Listing.objects.filter(connection=connection, inventory_item_id=event.inventory_item_id)
+    if event.location_id:
+        listings = listings.filter(location_id__in=[event.location_id, ""])
+    when = event.occurred_at or timezone.now()
+    listings.exclude(last_seen_at__gt=when).update(last_seen_qty=event.quantity, last_seen_at=when)
