@@ -100,6 +100,9 @@ class Connection(MerchantOwned):
     cdc_cursor = models.DateTimeField(null=True, blank=True)
     payouts_cursor = models.CharField(max_length=64, blank=True)
 
+    last_catchup_at = models.DateTimeField(null=True, blank=True)
+    last_reconcile_at = models.DateTimeField(null=True, blank=True)
+    last_cdc_at = models.DateTimeField(null=True, blank=True)
     last_success_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     last_error_at = models.DateTimeField(null=True, blank=True)

@@ -24,9 +24,12 @@ from typing import Any
 import django_rq
 import fakeredis
 from django.conf import settings
+from django.db import close_old_connections
 from redis import Redis
 from rq import Queue, SimpleWorker
+from rq.cron import CronScheduler
 from rq.exceptions import DuplicateJobError
+from rq.executions import Execution
 from rq.job import Job, Retry
 from rq.rate_limit import RateLimit
 from rq.registry import ScheduledJobRegistry
@@ -97,7 +100,21 @@ def enqueue(
 # In-process workers (embedded mode and tests)
 
 
-class ThreadWorker(SimpleWorker):
+class HubWorker(SimpleWorker):
+    """The production worker class (`rqworker --worker-class inventory_sync.queueing.HubWorker`):
+    runs jobs in its own process without forking one per job (forking a Django process for every
+    small job costs more than the job), and drops database connections that went bad or aged
+    between jobs, as Django does between requests."""
+
+    def perform_job(self, job: Job, queue: Queue, execution: Execution) -> bool:
+        close_old_connections()
+        try:
+            return super().perform_job(job, queue, execution)
+        finally:
+            close_old_connections()
+
+
+class ThreadWorker(HubWorker):
     """An RQ worker that runs in a thread: no signal handlers (those belong to the main thread)
     and timer-based job timeouts instead of SIGALRM."""
 
@@ -139,12 +156,22 @@ def run_queued_jobs(queue_names: Iterable[str] | None = None, *, max_rounds: int
     return total
 
 
+class ThreadCronScheduler(CronScheduler):
+    """RQ's cron scheduler, runnable in a thread (no signal handlers)."""
+
+    def _install_signal_handlers(self) -> None:
+        pass
+
+
 class EmbeddedWorkers:
     """Worker threads plus a scheduler thread for the embedded mode (`manage.py demo`)."""
 
-    def __init__(self, count: int = 2, queue_names: Iterable[str] | None = None) -> None:
+    def __init__(
+        self, count: int = 2, queue_names: Iterable[str] | None = None, *, with_cron: bool = True
+    ) -> None:
         self.queue_names = list(queue_names or settings.QUEUE_NAMES)
         self.count = count
+        self.with_cron = with_cron
         self._workers: list[ThreadWorker] = []
         self._threads: list[threading.Thread] = []
         self._stop = threading.Event()
@@ -165,6 +192,12 @@ class EmbeddedWorkers:
         scheduler = threading.Thread(target=self._schedule_loop, name="rq-scheduler", daemon=True)
         self._threads.append(scheduler)
         scheduler.start()
+        if self.with_cron:
+            cron = ThreadCronScheduler(connection=connection, logging_level=logging.WARNING)
+            cron.load_config_from_file("inventory_sync.cron")
+            cron_thread = threading.Thread(target=cron.start, name="rq-cron", daemon=True)
+            self._threads.append(cron_thread)
+            cron_thread.start()
         return self
 
     def _schedule_loop(self) -> None:

@@ -202,6 +202,8 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "INFO"},
         "rq.worker": {"level": os.environ.get("RQ_LOG_LEVEL", "WARNING")},
+        "rq.cron": {"level": os.environ.get("RQ_LOG_LEVEL", "WARNING")},
+        "rq.scheduler": {"level": os.environ.get("RQ_LOG_LEVEL", "WARNING")},
         "axes": {"level": "WARNING"},
     },
 }
