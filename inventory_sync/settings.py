@@ -208,4 +208,4 @@ LOGGING = {
     },
 }
 
-DJANGO_TABLES2_TEMPLATE = "tables/table.html"
+DJANGO_TABLES2_TEMPLATE = "django_tables2/table.html"

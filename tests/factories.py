@@ -8,7 +8,15 @@ from decimal import Decimal
 import factory
 from django.contrib.auth import get_user_model
 
-from channels.models import Connection, ConnectionKind, ConnectionRole, ConnectionStatus, Listing
+from channels.models import (
+    Activity,
+    ActivityKind,
+    Connection,
+    ConnectionKind,
+    ConnectionRole,
+    ConnectionStatus,
+    Listing,
+)
 from inventory_sync.models import Item, ItemType, Membership, Merchant, Order, OrderLine, Role
 from inventory_sync.services.stock import MasterReading, apply_master_readings
 from mapping.models import Matching
@@ -136,3 +144,12 @@ class MatchingFactory(factory.django.DjangoModelFactory):
     item = factory.SubFactory(ItemFactory, merchant=factory.SelfAttribute("..merchant"))
     code = factory.LazyAttribute(lambda o: o.item.sku)
     code_normalized = factory.LazyAttribute(lambda o: o.code.upper())
+
+
+class ActivityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Activity
+
+    merchant = factory.SubFactory(MerchantFactory)
+    kind = ActivityKind.PUSH
+    summary = "Pushed 3 listings"

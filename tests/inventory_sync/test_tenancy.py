@@ -42,6 +42,7 @@ KWARG_FACTORIES: dict[str, Callable[[Merchant], object]] = {
     "connection_uuid": lambda m: _connection(m).uuid,
     "listing_id": lambda m: f.ListingFactory(connection=_connection(m)).pk,
     "matching_id": lambda m: f.MatchingFactory(connection=_connection(m)).pk,
+    "activity_id": lambda m: f.ActivityFactory(merchant=m).pk,
 }
 
 
