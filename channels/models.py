@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from django.conf import settings
 from django.db import models
 
 from inventory_sync.fields import EncryptedJSONField, EncryptedTextField
@@ -92,6 +93,16 @@ class Connection(MerchantOwned):
     posting_customer_ref = models.CharField(
         max_length=64, blank=True, help_text="Master customer for postings."
     )
+    posting_fee_item_ref = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="Master item for payout fees (negative line); empty: memo.",
+    )
+    posting_deposit_account_ref = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="Master account sales are deposited to (clearing account).",
+    )
     catchup_minutes = models.PositiveIntegerField(default=5)
     reconcile_minutes = models.PositiveIntegerField(default=15)
 
@@ -103,6 +114,8 @@ class Connection(MerchantOwned):
     last_catchup_at = models.DateTimeField(null=True, blank=True)
     last_reconcile_at = models.DateTimeField(null=True, blank=True)
     last_cdc_at = models.DateTimeField(null=True, blank=True)
+    last_postings_at = models.DateTimeField(null=True, blank=True)
+    postings_minutes = models.PositiveIntegerField(default=15)
     last_success_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     last_error_at = models.DateTimeField(null=True, blank=True)
@@ -258,3 +271,56 @@ class Activity(MerchantOwned):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.outcome}: {self.summary}"
+
+
+class ImportKind(models.TextChoices):
+    MASTER_ITEMS = "master_items", "Items from the master"
+    MASTER_CUSTOMERS = "master_customers", "Customers from the master"
+    CHANNEL_LISTINGS = "channel_listings", "Listings from a channel"
+    CREATE_MASTER_ITEMS = "create_master_items", "Create missing master items from a channel"
+
+
+class RunStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class ImportRun(MerchantOwned):
+    """One run of a one-time import, with live progress and its result (kept as history)."""
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="import_runs")
+    kind = models.CharField(max_length=24, choices=ImportKind.choices)
+    status = models.CharField(max_length=8, choices=RunStatus.choices, default=RunStatus.QUEUED)
+    options: Any = models.JSONField(default=dict, blank=True)
+    total = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Rows to go through, when known up front."
+    )
+    processed = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    skip_reasons: Any = models.JSONField(
+        default=list, blank=True, help_text="[{ref, reason}], the first 1,000."
+    )
+    error = models.TextField(blank=True)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.status})"
+
+    @property
+    def percent(self) -> int | None:
+        if not self.total:
+            return 100 if self.status == RunStatus.DONE else None
+        return min(100, round(100 * self.processed / self.total))

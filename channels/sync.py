@@ -28,6 +28,7 @@ from channels.models import (
     EventStatus,
     Listing,
     Outcome,
+    PostingMode,
     WebhookEvent,
 )
 from channels.push import mark_listings_dirty, push_quantity, request_push
@@ -233,7 +234,7 @@ def _due(last_run: datetime | None, minutes: int, now: datetime) -> bool:
 def tick() -> dict[str, int]:
     """Every 30 s: ask for the runs that are due and re-wake work whose wake-up was lost."""
     now = timezone.now()
-    asked = {"catchup": 0, "reconcile": 0, "cdc": 0, "inbox": 0, "push": 0}
+    asked = {"catchup": 0, "reconcile": 0, "cdc": 0, "postings": 0, "inbox": 0, "push": 0}
     for connection in Connection.objects.filter(status=ConnectionStatus.ACTIVE):
         if connection.role == ConnectionRole.CHANNEL:
             if _due(connection.last_catchup_at, connection.catchup_minutes, now):
@@ -244,6 +245,16 @@ def tick() -> dict[str, int]:
                     key=f"catchup:{connection.pk}",
                 )
                 asked["catchup"] += 1
+            if connection.posting_mode != PostingMode.NONE and _due(
+                connection.last_postings_at, connection.postings_minutes, now
+            ):
+                request_run(
+                    "inventory_sync.tasks.postings_for_connection",
+                    connection.pk,
+                    queue="postings",
+                    key=f"postings:{connection.pk}",
+                )
+                asked["postings"] += 1
             if connection.sync_inventory and _due(
                 connection.last_reconcile_at, connection.reconcile_minutes, now
             ):

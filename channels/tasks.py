@@ -27,3 +27,9 @@ def master_cdc(connection_id: int) -> None:
 
 def tick() -> dict[str, int]:
     return sync.tick()
+
+
+def run_import(run_id: int) -> str:
+    from channels.imports import run_import as run
+
+    return run(run_id).status

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.utils import timezone
+
 from channels.activity import activity_record
 from channels.models import ActivityKind, Outcome
 from inventory_sync.models import Merchant
@@ -23,3 +25,34 @@ def nightly_counter_check() -> int:
                 payload="\n".join(str(d) for d in differences),
             )
     return total
+
+
+def run_posting(posting_id: int) -> str:
+    from inventory_sync.queueing import claim_run
+    from inventory_sync.services.postings import run_posting as run
+
+    claim_run(f"posting:{posting_id}")
+    return run(posting_id).status
+
+
+def postings_for_connection(connection_id: int) -> int:
+    """Read new payouts (or find newly fulfilled orders) and post whatever is pending."""
+    from channels.models import Connection
+    from inventory_sync.models import Posting, PostingStatus
+    from inventory_sync.queueing import claim_run
+    from inventory_sync.services.postings import per_order_postings_due, sync_payouts
+    from inventory_sync.services.postings import run_posting as run
+
+    claim_run(f"postings:{connection_id}")
+    connection = Connection.objects.get(pk=connection_id)
+    sync_payouts(connection=connection)
+    per_order_postings_due(connection=connection)
+    pending = Posting.objects.filter(
+        connection=connection, status__in=[PostingStatus.PENDING, PostingStatus.HELD]
+    )
+    count = 0
+    for posting_id in pending.order_by("pk").values_list("pk", flat=True):
+        run(posting_id)
+        count += 1
+    Connection.objects.filter(pk=connection_id).update(last_postings_at=timezone.now())
+    return count

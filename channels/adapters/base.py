@@ -390,6 +390,10 @@ class ChannelAdapter(Adapter, Protocol):
 
 @runtime_checkable
 class MasterAdapter(Adapter, Protocol):
+    def count_items(self) -> int:
+        """How many items an import will go through (for its progress bar)."""
+        ...
+
     def fetch_items(self, *, cursor: str | None = None) -> Page[ExternalItem]: ...
 
     def fetch_items_by_id(self, external_ids: Sequence[str]) -> list[ExternalItem]: ...

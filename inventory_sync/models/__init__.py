@@ -1,9 +1,11 @@
 from .items import Item, ItemType, normalize_code
 from .orders import LineState, Order, OrderLine, OrderStatus
+from .postings import Customer, Payout, Posting, PostingStatus
 from .stock import MovementKind, Reservation, ReservationState, StockMovement
 from .tenancy import Membership, Merchant, MerchantOwned, MerchantQuerySet, Role, role_at_least
 
 __all__ = [
+    "Customer",
     "Item",
     "ItemType",
     "LineState",
@@ -15,6 +17,9 @@ __all__ = [
     "Order",
     "OrderLine",
     "OrderStatus",
+    "Payout",
+    "Posting",
+    "PostingStatus",
     "Reservation",
     "ReservationState",
     "Role",
