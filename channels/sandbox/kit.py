@@ -11,6 +11,7 @@ reaches over real HTTP.
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import itertools
 import json
@@ -507,7 +508,8 @@ class SandboxPlatform:
                 time.sleep(self.knobs.timeout_seconds)
                 response = Response("upstream timeout", status=504)
         record.status = response.status_code
-        record.fault = fault or ""
+        if fault:
+            record.fault = fault
         return response
 
     def _pick_fault(self, request: Request) -> str | None:
@@ -539,6 +541,9 @@ class SandboxPlatform:
                 if scripted.count > 0 and scripted.operation and scripted.matches(request, operation):
                     scripted.count -= 1
                     self.faults = [f for f in self.faults if f.count > 0]
+                    record = self.current_record(request)
+                    if record is not None:
+                        record.fault = scripted.kind
                     return scripted.kind
         return None
 
@@ -679,7 +684,12 @@ class SandboxServer:
         self._server.run()
 
     def stop(self) -> None:
+        # Closing the listener alone leaves keep-alive connections in waitress's socket map, and
+        # its loop runs until they time out: close them too so the thread ends at once.
         self._server.close()
+        for channel in list(self._server._map.values()):
+            with contextlib.suppress(OSError):
+                channel.close()
         self._server.task_dispatcher.shutdown()
         if self._thread is not None:
             self._thread.join(timeout=5)
