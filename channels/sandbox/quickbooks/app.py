@@ -5,6 +5,10 @@ query (GET ?query= or POST application/text), <entity>/<id> (read), <entity> (PO
 update with Id+SyncToken, sparse update, ?operation=delete, ?operation=void), batch, cdc,
 companyinfo/<realmId>, preferences. OAuth endpoints are in auth_routes.py.
 
+QuickBooks sometimes answers HTTP 200 with a `Fault` body instead of the data (clients must look
+inside every 200). `POST /_sandbox/faults_in_200` scripts that: the next matching API calls that
+pass the gateway get `200 {"Fault": ...}` with the fault of the given code, and nothing applied.
+
 Every API call first passes the gateway: a missing, unknown, expired or revoked bearer gets 401
 with Intuit's AuthenticationFailed body (code 3200), a token for another company 403 (3100),
 and the realm's requests-per-minute limit (500) 429 with ThrottleExceeded (3001). Batch calls
@@ -100,6 +104,7 @@ class QuickBooksSandbox(OAuthEndpoints, ControlEndpoints, SandboxPlatform):
         self.books = Books(realm_id)
         self.seeded_grant: Grant | None = None
         self.replays: OrderedDict[str, tuple[int, bytes]] = OrderedDict()
+        self.faults_in_200: list[dict[str, Any]] = []
         super().__init__(knobs=knobs, snapshot_path=snapshot_path)
 
     def _new_token_store(self) -> TokenStore:
@@ -123,6 +128,7 @@ class QuickBooksSandbox(OAuthEndpoints, ControlEndpoints, SandboxPlatform):
             self.tokens = self._new_token_store()
             self.seeded_grant = self.tokens.new_grant([ACCOUNTING_SCOPE], now.timestamp())
             self.replays.clear()
+            self.faults_in_200 = []
             self.throttle.clear()
             self.batch_throttle.clear()
             self._configure_webhooks(self._webhook_defaults)
@@ -234,6 +240,15 @@ class QuickBooksSandbox(OAuthEndpoints, ControlEndpoints, SandboxPlatform):
         retry = self.throttle.acquire(now)
         if retry is not None:
             return self._fault(faults.throttled(), {"Retry-After": str(max(1, int(retry)))})
+        scripted = self.take_fault_in_200(request.path)
+        if scripted is not None:
+            self.note_operation(request, f"fault_in_200:{scripted.code}")
+            return Response(
+                json.dumps({"Fault": scripted.fault(), "time": self._now_text()}),
+                status=200,
+                headers={"intuit_tid": str(uuid.uuid4())},
+                content_type=JSON,
+            )
         return None
 
     # -- reads ---------------------------------------------------------------------------------

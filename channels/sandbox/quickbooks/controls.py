@@ -5,20 +5,37 @@
 - POST /_sandbox/webhooks/flush: sends what waits in the batching window, then drains the kit's
   dispatcher (it replaces the kit's flush, which knows nothing of the window).
 - GET /_sandbox/items: every item with Id, Name, Sku, Type, QtyOnHand, Active and SyncToken.
+- GET/POST/DELETE /_sandbox/faults_in_200: scripted Faults inside HTTP 200, {"code": "3001",
+  "count": 1, "path": "regex"}; the next `count` API calls whose path matches (after the gateway
+  admitted them) answer 200 with that fault and apply nothing.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
 from channels.sandbox.kit import WebhookDispatcher, control, json_response
 
+from . import faults
 from .books import Books
+from .faults import QboFault
 from .webhooks import WebhookBatcher, WebhookConfig
+
+# The faults a 200 can carry, by code: what QuickBooks answers that way, and a few validation
+# faults so a client's "look inside every 200" path can be tried with each kind.
+FAULTS_IN_200: dict[str, Callable[[], QboFault]] = {
+    "3001": faults.throttled,
+    "10000": faults.system_failure,
+    "5010": faults.stale_object,
+    "610": faults.object_not_found,
+    "6000": lambda: faults.business("A scripted business validation fault."),
+}
 
 
 class ControlEndpoints:
@@ -27,6 +44,36 @@ class ControlEndpoints:
     batcher: WebhookBatcher
     webhooks: WebhookDispatcher
     webhook_config: WebhookConfig
+    faults_in_200: list[dict[str, Any]]
+
+    def take_fault_in_200(self, path: str) -> QboFault | None:
+        """The scripted fault for this call, if one is waiting for its path (counted down)."""
+        with self.lock:
+            for scripted in self.faults_in_200:
+                if scripted["count"] > 0 and re.search(scripted["path"], path):
+                    scripted["count"] -= 1
+                    self.faults_in_200 = [s for s in self.faults_in_200 if s["count"] > 0]
+                    return FAULTS_IN_200[scripted["code"]]()
+        return None
+
+    @control("/faults_in_200", methods=["GET", "POST", "DELETE"])
+    def faults_in_200_control(self, request: Request) -> Response:
+        with self.lock:
+            if request.method == "DELETE":
+                self.faults_in_200 = []
+            elif request.method == "POST":
+                try:
+                    spec = json.loads(request.data or b"{}")
+                    code = str(spec.get("code", ""))
+                    if code not in FAULTS_IN_200:
+                        raise ValueError(f"code must be one of {sorted(FAULTS_IN_200)}")
+                    count = int(spec.get("count", 1))
+                    path = str(spec.get("path", ""))
+                    re.compile(path)
+                except (ValueError, TypeError, AttributeError, re.error) as exc:
+                    return json_response({"error": str(exc)}, status=400)
+                self.faults_in_200.append({"code": code, "count": count, "path": path})
+            return json_response({"faults_in_200": self.faults_in_200})
 
     def _configure_webhooks(self, values: dict[str, Any]) -> None:
         self.webhook_config.update(values)

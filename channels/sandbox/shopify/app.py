@@ -6,7 +6,7 @@ orders/<id>/refunds.json, orders/<id>/refunds/calculate.json, orders/<id>/fulfil
 fulfillments.json; shopify_payments/payouts.json, payouts/<id>.json, balance.json,
 balance/transactions.json; webhooks.json, webhooks/<id>.json; shop.json; locations.json.
 
-Control routes (beyond the kit's): POST /_sandbox/orders, GET /_sandbox/variants,
+Control routes (beyond the kit's): POST /_sandbox/orders, POST /_sandbox/products, GET /_sandbox/variants,
 POST /_sandbox/inventory, POST /_sandbox/payouts/run, POST /_sandbox/plan.
 
 Deviations from Shopify, on purpose or for want of documentation: webhook addresses may be
@@ -68,7 +68,12 @@ class ShopifySandbox(SandboxPlatform):
         shop_name: str = "Sandbox Home Goods",
         fee_percent: str | Decimal = "2.9",
         fee_fixed: str | Decimal = "0.30",
+        rest_capacity: int = 40,
+        rest_leak_rate: float = 2.0,
     ) -> None:
+        self.rest_capacity = rest_capacity
+        self.rest_leak_rate = rest_leak_rate
+        self.initial_rest = (rest_capacity, rest_leak_rate)
         self.shop_domain = shop_domain
         self.shop_name = shop_name
         self.access_token = access_token
@@ -92,12 +97,13 @@ class ShopifySandbox(SandboxPlatform):
     def _reset_limits(self) -> None:
         now = self.clock.now()
         self.cost_bucket = CostBucket(maximum=self.plan_maximum, restore_rate=self.plan_restore_rate, now=now)
-        self.rest_bucket = LeakyBucket(now)
+        self.rest_bucket = LeakyBucket(now, self.rest_capacity, self.rest_leak_rate)
 
     def seed(self) -> None:
         with self.lock:
             self.store.seed(self.clock.now())
             self.plan_restore_rate, self.plan_maximum = self.initial_plan
+            self.rest_capacity, self.rest_leak_rate = self.initial_rest
             self._reset_limits()
             with self._outbox_lock:
                 self._outbox = []
@@ -360,6 +366,40 @@ class ShopifySandbox(SandboxPlatform):
         self.publish(self._take_outbox())
         return json_response(data, status=status)
 
+    @control("/products", methods=["POST"])
+    def control_products(self, request: Request) -> Response:
+        """A merchant adding products in the admin: {"products": [{"title", "variants": [{"sku",
+        "barcode", "price", "available", "tracked"}]}]}. Each variant is stocked at the primary
+        location. Answers the created variants by SKU, as GET /_sandbox/variants shows them."""
+        body = self._control_body(request)
+        specs = body.get("products")
+        if not isinstance(specs, list) or not all(
+            isinstance(p, dict) and isinstance(p.get("variants", []), list) for p in specs
+        ):
+            return json_response({"error": "products must be a list of objects with variants"}, status=400)
+        created: list[dict[str, Any]] = []
+        with self.lock:
+            now = self.clock.now()
+            for spec in specs:
+                variants = [v for v in spec.get("variants") or [{}] if isinstance(v, dict)]
+                try:
+                    product = self.store.add_product(
+                        title=str(spec.get("title") or "Untitled product"), variants=variants, now=now
+                    )
+                except (TypeError, ValueError) as exc:
+                    return json_response({"error": f"bad variant: {exc}"}, status=400)
+                for variant_id in product.variant_ids:
+                    variant = self.store.variants[variant_id]
+                    created.append(
+                        {
+                            "sku": variant.sku,
+                            "variant_id": variant.id,
+                            "inventory_item_id": variant.inventory_item_id,
+                            "product_id": product.id,
+                        }
+                    )
+        return json_response({"created": created}, status=201)
+
     @control("/variants")
     def control_variants(self, request: Request) -> Response:
         with self.lock:
@@ -428,4 +468,14 @@ class ShopifySandbox(SandboxPlatform):
             self.cost_bucket.set_plan(maximum=maximum, restore_rate=restore, now=self.clock.now())
             self.plan_restore_rate = self.cost_bucket.restore_rate
             self.plan_maximum = self.cost_bucket.maximum
-            return json_response(self.cost_bucket.status())
+            if "rest_capacity" in body or "rest_leak_rate" in body:
+                self.rest_capacity = int(body.get("rest_capacity", self.rest_capacity))
+                self.rest_leak_rate = float(body.get("rest_leak_rate", self.rest_leak_rate))
+                self.rest_bucket = LeakyBucket(self.clock.now(), self.rest_capacity, self.rest_leak_rate)
+            return json_response(
+                {
+                    **self.cost_bucket.status(),
+                    "restCapacity": self.rest_capacity,
+                    "restLeakRate": self.rest_leak_rate,
+                }
+            )

@@ -53,15 +53,24 @@ def _number(value: float) -> float | int:
 
 
 class LeakyBucket:
+    """REST: 40 requests draining at 2/s on standard plans (Shopify Plus: 400 at 20/s). A leak
+    rate of 0 turns the limit off (for benchmarks that measure the hub, not the plan)."""
+
     CAPACITY = 40
     LEAK_PER_SECOND = 2.0
 
-    def __init__(self, now: datetime) -> None:
+    def __init__(
+        self, now: datetime, capacity: int | None = None, leak_per_second: float | None = None
+    ) -> None:
         self.level = 0.0
         self._last = now
+        self.CAPACITY = capacity if capacity is not None else type(self).CAPACITY
+        self.LEAK_PER_SECOND = leak_per_second if leak_per_second is not None else type(self).LEAK_PER_SECOND
 
     def take(self, now: datetime) -> bool:
         """Admit one request if the bucket has room; the level after it is `self.used`."""
+        if self.LEAK_PER_SECOND <= 0:
+            return True
         elapsed = max(0.0, (now - self._last).total_seconds())
         self.level = max(0.0, self.level - elapsed * self.LEAK_PER_SECOND)
         self._last = now

@@ -340,6 +340,56 @@ class ShopifyStore:
             self.levels[(item_id, main.id)] = level
         self.index_skus()
 
+    def add_product(
+        self,
+        *,
+        title: str,
+        variants: list[dict[str, Any]],
+        now: datetime,
+        status: str = "ACTIVE",
+    ) -> Product:
+        """A product with its variants, each with an inventory item stocked at the primary location
+        (what productCreate plus productVariantsBulkCreate leave behind). Variant dicts carry sku,
+        barcode, price, available, tracked and title, all optional."""
+        product = Product(
+            id=self.next_id("product"),
+            title=title,
+            handle=slugify(title),
+            status=status,
+            vendor="Sandbox Home Goods",
+            product_type="Storage",
+            created_at=now,
+            updated_at=now,
+        )
+        self.products[product.id] = product
+        for position, spec in enumerate(variants, start=1):
+            item_id = self.next_id("inventory_item")
+            variant = Variant(
+                id=self.next_id("variant"),
+                product_id=product.id,
+                title=str(spec.get("title") or ("Default Title" if len(variants) == 1 else f"#{position}")),
+                sku=str(spec.get("sku") or ""),
+                barcode=str(spec.get("barcode") or ""),
+                price=f"{float(spec.get('price', 0)):.2f}",
+                inventory_policy="deny",
+                inventory_item_id=item_id,
+                position=position,
+                created_at=now,
+                updated_at=now,
+            )
+            product.variant_ids.append(variant.id)
+            self.variants[variant.id] = variant
+            self.items[item_id] = InventoryItem(
+                item_id, variant.id, bool(spec.get("tracked", True)), now, now
+            )
+            quantities = dict.fromkeys((q for q in QUANTITY_NAMES if q != "on_hand"), 0)
+            quantities["available"] = int(spec.get("available", 0))
+            self.levels[(item_id, self.primary_location_id)] = Level(
+                item_id, self.primary_location_id, quantities, now, now
+            )
+            self.sku_index.setdefault(variant.sku.casefold(), []).append(variant.id)
+        return product
+
     # -- lookups -------------------------------------------------------------------------------
 
     def variant_by_sku(self, sku: str) -> Variant | None:

@@ -115,10 +115,24 @@ def test_state_reports_stock_calls_and_operations(shop):
 
 def test_plan_control_changes_the_bucket(shop):
     status = shop.control("POST", "plan", json={"restore_rate": 1000, "maximum": 10000}).json()
-    assert status == {"maximumAvailable": 10000, "currentlyAvailable": 2000, "restoreRate": 1000}
+    assert status == {
+        "maximumAvailable": 10000,
+        "currentlyAvailable": 2000,
+        "restoreRate": 1000,
+        "restCapacity": 40,
+        "restLeakRate": 2.0,
+    }
     cost = shop.gql("{ shop { name } }").json()["extensions"]["cost"]["throttleStatus"]
     assert cost["maximumAvailable"] == 10000 and cost["restoreRate"] == 1000
     assert shop.control("POST", "plan", json={"restore_rate": "fast"}).status_code == 400
+
+
+def test_the_rest_bucket_can_be_widened_or_turned_off(shop):
+    shop.control("POST", "plan", json={"rest_capacity": 3, "rest_leak_rate": 0.001})
+    statuses = [shop.rest("GET", "orders/count.json").status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    shop.control("POST", "plan", json={"rest_leak_rate": 0})
+    assert all(shop.rest("GET", "orders/count.json").status_code == 200 for _ in range(60))
 
 
 def test_control_routes_reject_bad_input(shop):

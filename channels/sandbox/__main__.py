@@ -1,0 +1,3 @@
+from channels.sandbox.run import main
+
+main()
