@@ -6,6 +6,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -19,7 +20,7 @@ from channels.adapters.base import (
     TokenRefresher,
     platform,
 )
-from channels.models import Connection, ConnectionStatus
+from channels.models import Connection, ConnectionStatus, ProductCodeType
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +36,11 @@ def config_for(connection: Connection) -> AdapterConfig:
         webhook_secret=connection.webhook_secret,
         account_id=connection.external_account_id,
         location_id=connection.location_id,
+        options={
+            "timeout": settings.HTTP_TIMEOUT_SECONDS,
+            # Shopify order lines carry no barcode: a barcode-matched connection looks them up.
+            "order_barcodes": connection.product_code_type == ProductCodeType.BARCODE,
+        },
     )
 
 
@@ -130,4 +136,5 @@ def config_for_row(connection: Connection, credentials: dict[str, Any]) -> Adapt
         webhook_secret=config.webhook_secret,
         account_id=config.account_id,
         location_id=config.location_id,
+        options=config.options,
     )

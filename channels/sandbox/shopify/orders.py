@@ -367,10 +367,11 @@ def refund(store: ShopifyStore, order: Order, body: Any, *, now: datetime) -> Ef
             )
         )
     transactions = [_refund_transaction(store, order, money_back, now)] if money_back > 0 else []
-    if transactions:
-        order.financial_status = "refunded" if refunded_owed(order) <= 0 else "partially_refunded"
     created = Refund(store.next_id("refund"), now, payload.get("note"), restocked, refund_lines, transactions)
     order.refunds.append(created)
+    if transactions:
+        # Judged with this refund counted: refunding all that was paid makes the order "refunded".
+        order.financial_status = "refunded" if refunded_owed(order) <= 0 else "partially_refunded"
     order.updated_at = now
     effects.refund = created
     return effects
