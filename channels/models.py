@@ -324,3 +324,25 @@ class ImportRun(MerchantOwned):
         if not self.total:
             return 100 if self.status == RunStatus.DONE else None
         return min(100, round(100 * self.processed / self.total))
+
+
+class PushRound(MerchantOwned):
+    """One round of a push run: which changes it could see (everything committed before
+    `read_at`) and when its writes were done. The sale-to-channel latency is measured from it."""
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="push_rounds")
+    read_at = models.DateTimeField()
+    finished_at = models.DateTimeField()
+    listings = models.PositiveIntegerField(default=0)
+    written = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    drift = models.PositiveIntegerField(default=0)
+    errors = models.PositiveIntegerField(default=0)
+    write_calls = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["connection", "read_at"], name="push_round_read")]
+
+    def __str__(self) -> str:
+        return f"push to {self.connection_id} at {self.read_at}"

@@ -36,7 +36,15 @@ from channels.adapters.base import (
     TransientChannelError,
 )
 from channels.connections import channel_adapter
-from channels.models import ActivityKind, Connection, ConnectionStatus, DriftPolicy, Listing, Outcome
+from channels.models import (
+    ActivityKind,
+    Connection,
+    ConnectionStatus,
+    DriftPolicy,
+    Listing,
+    Outcome,
+    PushRound,
+)
 from inventory_sync.models import Item
 from inventory_sync.queueing import claim_run, request_run
 from inventory_sync.services.stock import items_changed
@@ -144,6 +152,7 @@ def push_connection(connection_id: int, *, adapter: ChannelAdapter | None = None
     _debounce(connection)
     adapter = adapter or channel_adapter(connection)
     for _ in range(MAX_ROUNDS):
+        read_at = timezone.now()
         batch: list[dict[str, Any]] = [
             dict(row)
             for row in Listing.objects.filter(connection=connection, push_pending=True)
@@ -162,7 +171,21 @@ def push_connection(connection_id: int, *, adapter: ChannelAdapter | None = None
         ]
         if not batch:
             break
-        if not _push_round(connection, adapter, batch, summary):
+        before = PushSummary(**summary.__dict__)
+        carry_on = _push_round(connection, adapter, batch, summary)
+        PushRound.objects.create(
+            merchant_id=connection.merchant_id,
+            connection=connection,
+            read_at=read_at,
+            finished_at=timezone.now(),
+            listings=len(batch),
+            written=summary.written - before.written,
+            skipped=summary.skipped - before.skipped,
+            drift=summary.drift - before.drift,
+            errors=summary.errors - before.errors,
+            write_calls=summary.write_calls - before.write_calls,
+        )
+        if not carry_on:
             break
     if summary.written or summary.drift or summary.errors:
         outcome = Outcome.ERROR if summary.errors else (Outcome.WARNING if summary.drift else Outcome.OK)

@@ -66,8 +66,11 @@ class EncryptedTextField(models.TextField):
         return encrypt(str(value))
 
 
-class EncryptedJSONField(models.TextField):
-    """A JSON document (credentials) stored encrypted as a whole."""
+class EncryptedJSONField(models.Field):
+    """A JSON document (credentials) stored encrypted as a whole, in a text column."""
+
+    def get_internal_type(self) -> str:
+        return "TextField"
 
     def from_db_value(self, value: str | None, expression: Any, connection: Any) -> Any:
         if value is None or value == "":

@@ -56,3 +56,23 @@ def postings_for_connection(connection_id: int) -> int:
         count += 1
     Connection.objects.filter(pk=connection_id).update(last_postings_at=timezone.now())
     return count
+
+
+def nightly_housekeeping() -> dict[str, int]:
+    """Drop what only matters for a while: processed webhook bodies after 30 days, push rounds
+    after 7, activity after 90 (failed events and unresolved errors are kept)."""
+    from datetime import timedelta
+
+    from channels.models import Activity, EventStatus, Outcome, PushRound, WebhookEvent
+
+    now = timezone.now()
+    deleted = {
+        "webhook_events": WebhookEvent.objects.filter(
+            status=EventStatus.DONE, received_at__lt=now - timedelta(days=30)
+        ).delete()[0],
+        "push_rounds": PushRound.objects.filter(read_at__lt=now - timedelta(days=7)).delete()[0],
+        "activity": Activity.objects.filter(created_at__lt=now - timedelta(days=90))
+        .exclude(outcome=Outcome.ERROR, resolved_at__isnull=True)
+        .delete()[0],
+    }
+    return deleted

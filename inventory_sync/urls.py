@@ -1,7 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from channels import views as channel_views
 from channels import webhooks
 from inventory_sync import views
 
@@ -16,9 +15,7 @@ urlpatterns = [
     path("orders/<int:order_id>/", views.order_detail, name="order-detail"),
     path("orders/<int:order_id>/dispatch/", views.order_dispatch, name="order-dispatch"),
     path("matching/", include("mapping.urls")),
-    path("activity/", channel_views.activity, name="activity"),
-    path("activity/<int:activity_id>/", channel_views.activity_detail, name="activity-detail"),
-    path("activity/<int:activity_id>/retry/", channel_views.activity_retry, name="activity-retry"),
+    path("", include("channels.urls")),
     path("webhooks/<str:platform>/<uuid:connection_uuid>/", webhooks.receive, name="webhook"),
     path("admin/", admin.site.urls),
 ]

@@ -15,6 +15,8 @@ from channels.models import (
     ConnectionKind,
     ConnectionRole,
     ConnectionStatus,
+    ImportKind,
+    ImportRun,
     Listing,
 )
 from inventory_sync.models import Item, ItemType, Membership, Merchant, Order, OrderLine, Role
@@ -153,3 +155,12 @@ class ActivityFactory(factory.django.DjangoModelFactory):
     merchant = factory.SubFactory(MerchantFactory)
     kind = ActivityKind.PUSH
     summary = "Pushed 3 listings"
+
+
+class ImportRunFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ImportRun
+
+    connection = factory.SubFactory(ConnectionFactory)
+    merchant = factory.SelfAttribute("connection.merchant")
+    kind = ImportKind.CHANNEL_LISTINGS

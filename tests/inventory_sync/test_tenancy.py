@@ -43,6 +43,7 @@ KWARG_FACTORIES: dict[str, Callable[[Merchant], object]] = {
     "listing_id": lambda m: f.ListingFactory(connection=_connection(m)).pk,
     "matching_id": lambda m: f.MatchingFactory(connection=_connection(m)).pk,
     "activity_id": lambda m: f.ActivityFactory(merchant=m).pk,
+    "run_id": lambda m: f.ImportRunFactory(connection=_connection(m)).pk,
 }
 
 
