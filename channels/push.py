@@ -45,6 +45,7 @@ from channels.models import (
     Outcome,
     PushRound,
 )
+from inventory_sync.leases import Held, exclusive
 from inventory_sync.models import Item
 from inventory_sync.queueing import claim_run, request_run
 from inventory_sync.services.stock import items_changed
@@ -54,6 +55,7 @@ logger = logging.getLogger(__name__)
 PUSH_TASK = "channels.tasks.push_connection"
 MAX_LISTINGS_PER_ROUND = 5000
 MAX_ROUNDS = 50
+MAX_RUNS = 3
 
 
 def push_key(connection_id: int) -> str:
@@ -143,15 +145,41 @@ class PushSummary:
 
 
 def push_connection(connection_id: int, *, adapter: ChannelAdapter | None = None) -> PushSummary:
-    """Drain the connection's dirty listings. Called by the serialised push job."""
+    """Drain the connection's dirty listings; never two runs at once for one connection.
+
+    A run that finds the lease held returns at once: the holder looks for pending listings again
+    after letting go, so a change marked while it worked is never stranded. A killed holder's
+    lease expires and the sweeper's next request takes over.
+    """
     claim_run(push_key(connection_id))
-    connection = Connection.objects.filter(pk=connection_id).first()
     summary = PushSummary()
-    if connection is None or not connection.sync_inventory or connection.status != ConnectionStatus.ACTIVE:
-        return summary
+    connection: Connection | None = None
+    for _ in range(MAX_RUNS):
+        with exclusive(push_key(connection_id)) as held:
+            if held is None:
+                return summary
+            connection = Connection.objects.filter(pk=connection_id).first()
+            if (
+                connection is None
+                or not connection.sync_inventory
+                or connection.status != ConnectionStatus.ACTIVE
+            ):
+                return summary
+            if not _drain(connection, adapter, summary, held):
+                break
+        if not Listing.objects.filter(connection_id=connection_id, push_pending=True).exists():
+            break
+    if connection is not None and (summary.written or summary.drift or summary.errors):
+        _record_summary(connection, summary)
+    return summary
+
+
+def _drain(connection: Connection, adapter: ChannelAdapter | None, summary: PushSummary, held: Held) -> bool:
+    """Push rounds until nothing is pending; False when a permanent failure stopped it."""
     _debounce(connection)
     adapter = adapter or channel_adapter(connection)
     for _ in range(MAX_ROUNDS):
+        held.refresh()
         read_at = timezone.now()
         batch: list[dict[str, Any]] = [
             dict(row)
@@ -170,7 +198,7 @@ def push_connection(connection_id: int, *, adapter: ChannelAdapter | None = None
             )[:MAX_LISTINGS_PER_ROUND]
         ]
         if not batch:
-            break
+            return True
         before = PushSummary(**summary.__dict__)
         carry_on = _push_round(connection, adapter, batch, summary)
         PushRound.objects.create(
@@ -186,21 +214,23 @@ def push_connection(connection_id: int, *, adapter: ChannelAdapter | None = None
             write_calls=summary.write_calls - before.write_calls,
         )
         if not carry_on:
-            break
-    if summary.written or summary.drift or summary.errors:
-        outcome = Outcome.ERROR if summary.errors else (Outcome.WARNING if summary.drift else Outcome.OK)
-        activity_record(
-            merchant_id=connection.merchant_id,
-            connection=connection,
-            kind=ActivityKind.PUSH,
-            outcome=outcome,
-            summary=(
-                f"Pushed {summary.written} listing(s) to {connection.name} in {summary.write_calls} call(s)"
-                f"; {summary.skipped} already right, {summary.drift} drift, {summary.errors} failed"
-            ),
-            details=summary.__dict__,
-        )
-    return summary
+            return False
+    return True
+
+
+def _record_summary(connection: Connection, summary: PushSummary) -> None:
+    outcome = Outcome.ERROR if summary.errors else (Outcome.WARNING if summary.drift else Outcome.OK)
+    activity_record(
+        merchant_id=connection.merchant_id,
+        connection=connection,
+        kind=ActivityKind.PUSH,
+        outcome=outcome,
+        summary=(
+            f"Pushed {summary.written} listing(s) to {connection.name} in {summary.write_calls} call(s)"
+            f"; {summary.skipped} already right, {summary.drift} drift, {summary.errors} failed"
+        ),
+        details=summary.__dict__,
+    )
 
 
 def _debounce(connection: Connection) -> None:

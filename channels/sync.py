@@ -31,8 +31,9 @@ from channels.models import (
     PostingMode,
     WebhookEvent,
 )
-from channels.push import mark_listings_dirty, push_quantity, request_push
+from channels.push import mark_listings_dirty, push_key, push_quantity, request_push
 from channels.webhooks import request_inbox_run
+from inventory_sync.leases import exclusive
 from inventory_sync.models import Item
 from inventory_sync.queueing import claim_run, request_run
 from inventory_sync.services.orders import OrderRejected, order_apply_snapshot
@@ -63,6 +64,13 @@ def catch_up_orders(connection_id: int, *, adapter: ChannelAdapter | None = None
     """Read orders updated since the cursor (what webhooks missed: WooCommerce never retries a
     failed delivery) and apply them; snapshots already applied change nothing."""
     claim_run(f"catchup:{connection_id}")
+    with exclusive(f"catchup:{connection_id}", ttl=300) as held:
+        if held is None:
+            return CatchupSummary()  # one is running; it reads up to now
+        return _catch_up(connection_id, adapter)
+
+
+def _catch_up(connection_id: int, adapter: ChannelAdapter | None) -> CatchupSummary:
     connection = Connection.objects.get(pk=connection_id)
     summary = CatchupSummary()
     if connection.role != ConnectionRole.CHANNEL or connection.status != ConnectionStatus.ACTIVE:
@@ -139,6 +147,17 @@ def reconcile_connection(connection_id: int, *, adapter: ChannelAdapter | None =
     channel quantity is not what the hub last knew has drifted (a manual edit, a sale not seen):
     by the connection's policy it is overwritten (hub wins) or flagged for review."""
     claim_run(f"reconcile:{connection_id}")
+    # Not while a push runs: its writes would look like drift half-way through.
+    with (
+        exclusive(f"reconcile:{connection_id}", ttl=300) as held,
+        exclusive(push_key(connection_id), ttl=300) as pushing,
+    ):
+        if held is None or pushing is None:
+            return []
+        return _reconcile(connection_id, adapter)
+
+
+def _reconcile(connection_id: int, adapter: ChannelAdapter | None) -> list[DriftRow]:
     connection = Connection.objects.get(pk=connection_id)
     if not connection.sync_inventory or connection.status != ConnectionStatus.ACTIVE:
         return []
@@ -215,6 +234,12 @@ def reconcile_connection(connection_id: int, *, adapter: ChannelAdapter | None =
 
 def master_cdc(connection_id: int) -> None:
     claim_run(f"cdc:{connection_id}")
+    with exclusive(f"cdc:{connection_id}", ttl=300) as held:
+        if held is not None:
+            _master_cdc(connection_id)
+
+
+def _master_cdc(connection_id: int) -> None:
     connection = Connection.objects.get(pk=connection_id)
     if connection.role != ConnectionRole.MASTER or connection.status != ConnectionStatus.ACTIVE:
         return

@@ -42,6 +42,7 @@ from channels.models import (
     Outcome,
     WebhookEvent,
 )
+from inventory_sync.leases import exclusive
 from inventory_sync.queueing import claim_run, request_run
 from inventory_sync.services.orders import OrderRejected, order_apply_snapshot, order_cancel_deleted
 from inventory_sync.tenancy import public
@@ -51,6 +52,7 @@ logger = logging.getLogger(__name__)
 INBOX_TASK = "channels.tasks.process_inbox"
 INBOX_BATCH = 200
 MAX_BATCHES = 100
+MAX_RUNS = 3
 KEPT_HEADER_PREFIXES = ("x-shopify-", "x-wc-", "intuit-", "content-type", "user-agent")
 
 
@@ -115,18 +117,22 @@ def process_inbox(connection_id: int) -> int:
     if connection is None:
         return 0
     adapter = adapter_for(connection)
+    pending = WebhookEvent.objects.filter(connection=connection, status=EventStatus.PENDING)
     done = 0
-    for _ in range(MAX_BATCHES):
-        events = list(
-            WebhookEvent.objects.filter(connection=connection, status=EventStatus.PENDING).order_by("id")[
-                :INBOX_BATCH
-            ]
-        )
-        if not events:
+    for _ in range(MAX_RUNS):
+        with exclusive(inbox_key(connection_id), ttl=60) as held:
+            if held is None:
+                return done  # the holder looks again after letting go
+            for _ in range(MAX_BATCHES):
+                events = list(pending.order_by("id")[:INBOX_BATCH])
+                if not events:
+                    break
+                for event in events:
+                    process_event(connection, adapter, event)
+                    done += 1
+                held.refresh()
+        if not pending.exists():
             break
-        for event in events:
-            process_event(connection, adapter, event)
-            done += 1
     return done
 
 

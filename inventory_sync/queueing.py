@@ -31,7 +31,6 @@ from rq.cron import CronScheduler
 from rq.exceptions import DuplicateJobError
 from rq.executions import Execution
 from rq.job import Job, Retry
-from rq.rate_limit import RateLimit
 from rq.registry import ScheduledJobRegistry
 from rq.timeouts import TimerDeathPenalty
 
@@ -68,7 +67,6 @@ def enqueue(
     queue: str = "default",
     job_id: str | None = None,
     unique: bool = False,
-    serial_key: str | None = None,
     retries: int = 0,
     retry_intervals: Iterable[int] = (5, 30, 120),
     timeout: int | None = None,
@@ -77,7 +75,6 @@ def enqueue(
     """Enqueue `func(*args, **kwargs)` (after the current transaction commits).
 
     `unique` with a `job_id` refuses a second job with that id while the first exists;
-    `serial_key` lets at most one job with that key run at a time (RQ rate limit, concurrency 1);
     `retries` re-runs a failed job after the given intervals (transient errors only: jobs turn
     permanent errors into recorded outcomes instead of raising).
     """
@@ -86,8 +83,6 @@ def enqueue(
         options["job_timeout"] = timeout
     if unique:
         options["unique"] = True
-    if serial_key:
-        options["rate_limit"] = RateLimit(key=serial_key, concurrency=1)
     if retries:
         options["retry"] = Retry(max=retries, interval=list(retry_intervals))
     try:
@@ -230,14 +225,15 @@ def request_run(func: str, *args: Any, queue: str, key: str) -> None:
 
     Requests coalesce: while a run is waiting to start, more requests add nothing; a request made
     after a run has started (and claimed it, see `claim_run`) gets exactly one more run after it.
-    `key` also serialises the runs (never two at once). If Redis is unreachable the request is
-    logged and dropped: the work itself is in the database, and the sweeper finds it.
+    Runs of one key never overlap: each takes the database lease of the key
+    (inventory_sync.leases). If Redis is unreachable the request is logged and dropped: the
+    work itself is in the database, and the sweeper finds it.
     """
 
     def wake() -> None:
         try:
             if redis_connection().set(_wake_key(key), "1", nx=True, ex=WAKE_TTL_SECONDS):
-                enqueue(func, *args, queue=queue, serial_key=key)
+                enqueue(func, *args, queue=queue)
         except Exception:
             logger.warning("could not request %s (%s); the sweeper will retry", func, key, exc_info=True)
 

@@ -1,12 +1,17 @@
-"""RQ entry points of the core domain."""
+"""RQ entry points of the core domain: a few lines each, ids in, a service does the work."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from django.utils import timezone
 
 from channels.activity import activity_record
-from channels.models import ActivityKind, Outcome
-from inventory_sync.models import Merchant
+from channels.models import Activity, ActivityKind, Connection, EventStatus, Outcome, PushRound, WebhookEvent
+from inventory_sync.leases import exclusive
+from inventory_sync.models import Merchant, Posting, PostingStatus
+from inventory_sync.queueing import claim_run
+from inventory_sync.services import postings
 from inventory_sync.services.stock import check_counters
 
 
@@ -28,45 +33,38 @@ def nightly_counter_check() -> int:
 
 
 def run_posting(posting_id: int) -> str:
-    from inventory_sync.queueing import claim_run
-    from inventory_sync.services.postings import run_posting as run
-
     claim_run(f"posting:{posting_id}")
-    return run(posting_id).status
+    with exclusive(f"posting:{posting_id}", ttl=300) as held:
+        if held is None:
+            return "running elsewhere"
+        return postings.run_posting(posting_id).status
 
 
 def postings_for_connection(connection_id: int) -> int:
     """Read new payouts (or find newly fulfilled orders) and post whatever is pending."""
-    from channels.models import Connection
-    from inventory_sync.models import Posting, PostingStatus
-    from inventory_sync.queueing import claim_run
-    from inventory_sync.services.postings import per_order_postings_due, sync_payouts
-    from inventory_sync.services.postings import run_posting as run
-
     claim_run(f"postings:{connection_id}")
-    connection = Connection.objects.get(pk=connection_id)
-    sync_payouts(connection=connection)
-    per_order_postings_due(connection=connection)
-    pending = Posting.objects.filter(
-        connection=connection, status__in=[PostingStatus.PENDING, PostingStatus.HELD]
-    )
-    count = 0
-    for posting_id in pending.order_by("pk").values_list("pk", flat=True):
-        run(posting_id)
-        count += 1
-    Connection.objects.filter(pk=connection_id).update(last_postings_at=timezone.now())
-    return count
+    with exclusive(f"postings:{connection_id}", ttl=600) as held:
+        if held is None:
+            return 0
+        connection = Connection.objects.get(pk=connection_id)
+        postings.sync_payouts(connection=connection)
+        postings.per_order_postings_due(connection=connection)
+        pending = Posting.objects.filter(
+            connection=connection, status__in=[PostingStatus.PENDING, PostingStatus.HELD]
+        )
+        count = 0
+        for posting_id in pending.order_by("pk").values_list("pk", flat=True):
+            postings.run_posting(posting_id)
+            count += 1
+        Connection.objects.filter(pk=connection_id).update(last_postings_at=timezone.now())
+        return count
 
 
 def nightly_housekeeping() -> dict[str, int]:
     """Drop what only matters for a while: processed webhook bodies after 30 days, push rounds
     after 7, activity after 90 (failed events and unresolved errors are kept)."""
-    from datetime import timedelta
-
-    from channels.models import Activity, EventStatus, Outcome, PushRound, WebhookEvent
-
     now = timezone.now()
-    deleted = {
+    return {
         "webhook_events": WebhookEvent.objects.filter(
             status=EventStatus.DONE, received_at__lt=now - timedelta(days=30)
         ).delete()[0],
@@ -75,4 +73,3 @@ def nightly_housekeeping() -> dict[str, int]:
         .exclude(outcome=Outcome.ERROR, resolved_at__isnull=True)
         .delete()[0],
     }
-    return deleted

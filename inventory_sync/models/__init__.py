@@ -1,4 +1,5 @@
 from .items import Item, ItemType, normalize_code
+from .leases import Lease
 from .orders import LineState, Order, OrderLine, OrderStatus
 from .postings import Customer, Payout, Posting, PostingStatus
 from .stock import MovementKind, Reservation, ReservationState, StockMovement
@@ -8,6 +9,7 @@ __all__ = [
     "Customer",
     "Item",
     "ItemType",
+    "Lease",
     "LineState",
     "Membership",
     "Merchant",
