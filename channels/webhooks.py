@@ -90,6 +90,10 @@ def receive(request: HttpRequest, platform: str, connection_uuid: str) -> HttpRe
             extra={"connection": connection.pk, "remote": request.META.get("REMOTE_ADDR")},
         )
         return JsonResponse({"error": "invalid signature"}, status=401)
+    if delivery.topic == "ping":
+        # A platform checking the address (WooCommerce's creation ping is unsigned): nothing
+        # to process, so nothing is stored.
+        return JsonResponse({"ok": True, "ping": True})
     try:
         with transaction.atomic():
             WebhookEvent.objects.create(

@@ -2,7 +2,8 @@
 real HTTP, for the hub's WooCommerce adapter and any standard client (the `woocommerce` Python
 package works unchanged, with its OAuth 1.0a signatures over http).
 
-Routes live in routes_products.py, routes_orders.py and routes_webhooks.py; the request pipeline
+Routes live in routes_products.py, routes_orders.py, routes_webhooks.py and routes_index.py (the
+public WordPress index at /wp-json/, where clients read the site's name); the request pipeline
 in base.py. This module wires the shop together and adds what only the sandbox has: fault
 answers, the not-found answer and the control endpoints under /_sandbox/:
 
@@ -46,6 +47,7 @@ from .auth import Authenticator
 from .events import Events
 from .params import query_params
 from .products import set_stock
+from .routes_index import IndexRoutes
 from .routes_orders import OrderRoutes
 from .routes_products import ProductRoutes
 from .routes_webhooks import WebhookRoutes
@@ -71,7 +73,7 @@ def _html_page(title: str, body: str, status: int) -> Response:
     return Response(html, status=status, content_type="text/html; charset=UTF-8")
 
 
-class WooCommerceSandbox(ProductRoutes, OrderRoutes, WebhookRoutes):
+class WooCommerceSandbox(IndexRoutes, ProductRoutes, OrderRoutes, WebhookRoutes):
     def __init__(
         self,
         *,
