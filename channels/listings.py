@@ -76,7 +76,7 @@ def listings_upsert(*, connection: Connection, externals: Sequence[ExternalListi
                     external_id=external.external_id,
                     item_id=item_id,
                     last_seen_qty=external.quantity,
-                    last_seen_at=now if external.quantity is not None else None,
+                    last_seen_at=(external.updated_at or now) if external.quantity is not None else None,
                     **values,
                 )
                 result.created.append(listing.pk)
@@ -91,9 +91,13 @@ def listings_upsert(*, connection: Connection, externals: Sequence[ExternalListi
                 for name in changed:
                     if name != "item":
                         setattr(listing, name, values[name])
-                if external.quantity is not None and listing.last_seen_qty != external.quantity:
+                # A snapshot read (or delivered) before the hub's latest knowledge of the
+                # channel's quantity must not overwrite it: webhooks arrive late and out of order.
+                seen_at = external.updated_at or now
+                newer = listing.last_seen_at is None or seen_at > listing.last_seen_at
+                if external.quantity is not None and newer and listing.last_seen_qty != external.quantity:
                     listing.last_seen_qty = external.quantity
-                    listing.last_seen_at = now
+                    listing.last_seen_at = seen_at
                     changed += ["last_seen_qty", "last_seen_at"]
                 if changed:
                     listing.save(update_fields=[*changed, "updated_at"])

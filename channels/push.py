@@ -330,10 +330,14 @@ def _record_results(
             if observed is not None:
                 fields.update(last_seen_qty=observed, last_seen_at=now)
             Listing.objects.filter(pk=row["pk"]).update(**fields)
-            if connection.drift_policy == DriftPolicy.HUB_WINS and observed is not None:
-                # Stays pending: the next round writes the hub's quantity over what it now knows.
+            if connection.drift_policy == DriftPolicy.HUB_WINS and observed is not None and observed > target:
+                # Stays pending: the next round lowers the channel to the hub's quantity.
                 continue
-            done.append(row)  # flagged for review; not overwritten
+            # A channel showing less than the hub expected has most likely sold units whose
+            # orders the hub has not processed yet: raising it now would put them back on sale.
+            # Those orders, once processed, push again; a manual decrease is repaired by
+            # reconcile once the channel is quiet. Under the flag policy nothing is written.
+            done.append(row)
         else:
             summary.errors += 1
             Listing.objects.filter(pk=row["pk"]).update(

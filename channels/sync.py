@@ -33,8 +33,8 @@ from channels.models import (
 )
 from channels.push import mark_listings_dirty, push_key, push_quantity, request_push
 from channels.webhooks import request_inbox_run
-from inventory_sync.leases import exclusive
-from inventory_sync.models import Item
+from inventory_sync.leases import Held, exclusive
+from inventory_sync.models import Item, Order
 from inventory_sync.queueing import claim_run, request_run
 from inventory_sync.services.orders import OrderRejected, order_apply_snapshot
 
@@ -44,7 +44,6 @@ MAX_PAGES = 500
 # Re-read a little before the cursor: a platform's updated_at is not a commit order.
 CATCHUP_OVERLAP = timedelta(minutes=2)
 CATCHUP_FIRST_LOOKBACK = timedelta(days=1)
-SWEEP_AFTER = timedelta(seconds=30)
 
 
 # ------------------------------------------------------------------------------------------
@@ -148,70 +147,79 @@ def reconcile_connection(connection_id: int, *, adapter: ChannelAdapter | None =
     by the connection's policy it is overwritten (hub wins) or flagged for review."""
     claim_run(f"reconcile:{connection_id}")
     # Not while a push runs: its writes would look like drift half-way through.
-    with (
-        exclusive(f"reconcile:{connection_id}", ttl=300) as held,
-        exclusive(push_key(connection_id), ttl=300) as pushing,
-    ):
+    # Holds the push lease too: a push's writes would look like drift half-way through. Both
+    # are short leases, refreshed per chunk, so a killed reconcile never blocks pushes for long.
+    with exclusive(f"reconcile:{connection_id}") as held, exclusive(push_key(connection_id)) as pushing:
         if held is None or pushing is None:
             return []
-        return _reconcile(connection_id, adapter)
+        return _reconcile(connection_id, adapter, leases=(held, pushing))
 
 
-def _reconcile(connection_id: int, adapter: ChannelAdapter | None) -> list[DriftRow]:
+def _reconcile(
+    connection_id: int, adapter: ChannelAdapter | None, leases: tuple[Held, ...]
+) -> list[DriftRow]:
+    """Every listing whose channel quantity is not the hub's: drifted (not what the hub last
+    knew) or left behind (a drift a push did not overwrite). Returns them all."""
     connection = Connection.objects.get(pk=connection_id)
     if not connection.sync_inventory or connection.status != ConnectionStatus.ACTIVE:
         return []
     adapter = adapter or channel_adapter(connection)
     started = timezone.now()
     listings = list(
-        Listing.objects.filter(connection=connection, tracked=True, item__isnull=False)
+        Listing.objects.filter(connection=connection, tracked=True, item__isnull=False, push_pending=False)
         .order_by("pk")
         .values("pk", "external_id", "sku", "item_id", "last_seen_qty")
     )
     available = dict(
         Item.objects.filter(pk__in={row["item_id"] for row in listings}).values_list("pk", "available")
     )
-    drift: list[DriftRow] = []
+    found: list[DriftRow] = []
     chunk_size = 250
     for start in range(0, len(listings), chunk_size):
+        for lease in leases:
+            lease.refresh()
         chunk = listings[start : start + chunk_size]
         observed = adapter.read_quantities([row["external_id"] for row in chunk])
         for row in chunk:
             quantity = observed.get(row["external_id"])
-            if quantity is None or quantity == row["last_seen_qty"]:
+            if quantity is None:
                 continue
-            drift.append(
-                DriftRow(
-                    row["pk"],
-                    row["sku"],
-                    quantity,
-                    row["last_seen_qty"],
-                    push_quantity(available=available[row["item_id"]], connection=connection),
-                )
-            )
+            hub = push_quantity(available=available[row["item_id"]], connection=connection)
+            if quantity != row["last_seen_qty"] or quantity != hub:
+                found.append(DriftRow(row["pk"], row["sku"], quantity, row["last_seen_qty"], hub))
     now = timezone.now()
-    for found in drift:
-        fields: dict[str, object] = {"last_seen_qty": found.channel_quantity, "last_seen_at": now}
+    for drifted in found:
+        fields: dict[str, object] = {"last_seen_qty": drifted.channel_quantity, "last_seen_at": now}
         if connection.drift_policy == DriftPolicy.FLAG:
-            fields.update(drift_qty=found.channel_quantity, drift_detected_at=now, last_push_outcome="drift")
-        Listing.objects.filter(pk=found.listing_id).update(**fields)
-    if drift and connection.drift_policy == DriftPolicy.HUB_WINS:
-        mark_listings_dirty(connection=connection, listing_ids=[found.listing_id for found in drift])
+            fields.update(
+                drift_qty=drifted.channel_quantity, drift_detected_at=now, last_push_outcome="drift"
+            )
+        Listing.objects.filter(pk=drifted.listing_id).update(**fields)
+    repaired: list[int] = []
+    if found and connection.drift_policy == DriftPolicy.HUB_WINS:
+        # Lowering is always safe; raising a channel that shows less than the hub would put back
+        # on sale units it may have sold in orders the hub has not seen yet, so that waits until
+        # the channel is quiet (no unprocessed webhooks, no order change in the last minutes).
+        quiet = _is_quiet(connection)
+        repaired = [r.listing_id for r in found if quiet or r.channel_quantity > r.hub_quantity]
+        if repaired:
+            mark_listings_dirty(connection=connection, listing_ids=repaired)
     Connection.objects.filter(pk=connection.pk).update(
         last_reconcile_at=started, last_success_at=timezone.now()
     )
-    if drift:
-        action = (
-            "overwritten with the hub's quantity"
-            if connection.drift_policy == DriftPolicy.HUB_WINS
-            else "flagged"
-        )
+    if found:
+        if connection.drift_policy == DriftPolicy.FLAG:
+            action = "flagged for review"
+        else:
+            action = f"{len(repaired)} being overwritten with the hub's quantity"
+            if len(repaired) < len(found):
+                action += f", {len(found) - len(repaired)} left until the channel is quiet"
         activity_record(
             merchant_id=connection.merchant_id,
             connection=connection,
             kind=ActivityKind.RECONCILE,
             outcome=Outcome.WARNING,
-            summary=f"{len(drift)} listing(s) on {connection.name} drifted; {action}",
+            summary=f"{len(found)} listing(s) on {connection.name} differ from the hub: {action}",
             details={
                 "drift": [
                     {
@@ -221,11 +229,22 @@ def _reconcile(connection_id: int, adapter: ChannelAdapter | None) -> list[Drift
                         "expected": r.expected_quantity,
                         "hub": r.hub_quantity,
                     }
-                    for r in drift[:500]
+                    for r in found[:500]
                 ]
             },
         )
-    return drift
+    return found
+
+
+QUIET_FOR = timedelta(minutes=2)
+
+
+def _is_quiet(connection: Connection) -> bool:
+    if WebhookEvent.objects.filter(connection=connection, status=EventStatus.PENDING).exists():
+        return False
+    return not Order.objects.filter(
+        connection=connection, channel_updated_at__gte=timezone.now() - QUIET_FOR
+    ).exists()
 
 
 # ------------------------------------------------------------------------------------------
@@ -259,6 +278,7 @@ def _due(last_run: datetime | None, minutes: int, now: datetime) -> bool:
 def tick() -> dict[str, int]:
     """Every 30 s: ask for the runs that are due and re-wake work whose wake-up was lost."""
     now = timezone.now()
+    sweep_after = timedelta(seconds=settings.SWEEP_AFTER_SECONDS)
     asked = {"catchup": 0, "reconcile": 0, "cdc": 0, "postings": 0, "inbox": 0, "push": 0}
     for connection in Connection.objects.filter(status=ConnectionStatus.ACTIVE):
         if connection.role == ConnectionRole.CHANNEL:
@@ -291,7 +311,7 @@ def tick() -> dict[str, int]:
             request_run("channels.tasks.master_cdc", connection.pk, queue="sync", key=f"cdc:{connection.pk}")
             asked["cdc"] += 1
     for connection_id in (
-        WebhookEvent.objects.filter(status=EventStatus.PENDING, received_at__lt=now - SWEEP_AFTER)
+        WebhookEvent.objects.filter(status=EventStatus.PENDING, received_at__lt=now - sweep_after)
         .values_list("connection_id", flat=True)
         .distinct()
     ):
@@ -301,7 +321,7 @@ def tick() -> dict[str, int]:
         Listing.objects.filter(push_pending=True)
         .values("connection_id")
         .annotate(oldest=Min("dirty_since"))
-        .filter(oldest__lt=now - SWEEP_AFTER)
+        .filter(oldest__lt=now - sweep_after)
     )
     for row in stale_pushes:
         request_push(row["connection_id"])

@@ -14,12 +14,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from inventory_sync.models.leases import Lease
 
-DEFAULT_TTL = 30.0
+
+def default_ttl() -> float:
+    return float(settings.LEASE_SECONDS)
 
 
 @dataclass
@@ -37,7 +40,8 @@ class Held:
         )
 
 
-def lease_acquire(key: str, *, ttl: float = DEFAULT_TTL) -> Held | None:
+def lease_acquire(key: str, *, ttl: float | None = None) -> Held | None:
+    ttl = ttl if ttl is not None else default_ttl()
     holder = uuid.uuid4().hex
     now = timezone.now()
     expires = now + timedelta(seconds=ttl)
@@ -57,7 +61,7 @@ def lease_release(held: Held) -> None:
 
 
 @contextmanager
-def exclusive(key: str, *, ttl: float = DEFAULT_TTL) -> Iterator[Held | None]:
+def exclusive(key: str, *, ttl: float | None = None) -> Iterator[Held | None]:
     """`with exclusive(key) as held:` held is None when another run holds the key."""
     held = lease_acquire(key, ttl=ttl)
     try:

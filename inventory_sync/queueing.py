@@ -118,6 +118,16 @@ class ThreadWorker(HubWorker):
     def _install_signal_handlers(self) -> None:
         pass
 
+    def dequeue_job_and_maintain_ttl(self, timeout: int | None, max_idle_time: int | None = None) -> Any:
+        """Wait for a job in one-second slices, so that `stop()` is noticed promptly."""
+        if timeout is None:  # burst mode: one look
+            return super().dequeue_job_and_maintain_ttl(timeout, max_idle_time)
+        while not self._stop_requested:
+            result = super().dequeue_job_and_maintain_ttl(1, max_idle_time=1)
+            if result is not None:
+                return result
+        return None
+
     def stop(self) -> None:
         self._stop_requested = True
 
@@ -203,10 +213,14 @@ class EmbeddedWorkers:
             except Exception:
                 logger.exception("embedded scheduler failed")
 
-    def stop(self) -> None:
+    def stop(self, wait: float = 10.0) -> None:
         self._stop.set()
         for worker in self._workers:
             worker.stop()
+        deadline = time.monotonic() + wait
+        for thread in self._threads:
+            if thread.name.startswith("rq-worker"):
+                thread.join(timeout=max(0.0, deadline - time.monotonic()))
 
 
 # ------------------------------------------------------------------------------------------

@@ -170,7 +170,9 @@ SECURE_REFERRER_POLICY = "same-origin"
 # fakeredis, drained by worker threads that `manage.py demo` starts), so nothing has to be
 # installed; with it, any number of `manage.py rqworker` processes on any machines share it.
 REDIS_URL = os.environ.get("REDIS_URL", "")
-QUEUE_NAMES = ["webhooks", "push", "sync", "imports", "postings", "default"]
+# Workers take jobs in this order: pushes first (a sale must reach the other channels within
+# seconds), then webhook processing, then the rest.
+QUEUE_NAMES = ["push", "webhooks", "sync", "postings", "imports", "default"]
 RQ_QUEUES = {
     name: {"URL": REDIS_URL or "redis://embedded:6379/0", "DEFAULT_TIMEOUT": 600} for name in QUEUE_NAMES
 }
@@ -182,6 +184,10 @@ ORDER_CATCHUP_MINUTES = int(os.environ.get("ORDER_CATCHUP_MINUTES", "5"))
 RECONCILE_MINUTES = int(os.environ.get("RECONCILE_MINUTES", "15"))
 MASTER_CDC_MINUTES = int(os.environ.get("MASTER_CDC_MINUTES", "15"))
 HTTP_TIMEOUT_SECONDS = float(os.environ.get("HTTP_TIMEOUT_SECONDS", "20"))
+# How long a run's lease on its connection outlives a killed worker, and how old unprocessed
+# work must be before the sweeper wakes it again.
+LEASE_SECONDS = float(os.environ.get("LEASE_SECONDS", "30"))
+SWEEP_AFTER_SECONDS = float(os.environ.get("SWEEP_AFTER_SECONDS", "30"))
 QUICKBOOKS_MINOR_VERSION = int(os.environ.get("QUICKBOOKS_MINOR_VERSION", "75"))
 QUICKBOOKS_CLIENT_ID = os.environ.get("QUICKBOOKS_CLIENT_ID", "")
 QUICKBOOKS_CLIENT_SECRET = os.environ.get("QUICKBOOKS_CLIENT_SECRET", "")

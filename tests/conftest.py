@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 from collections.abc import Iterator
@@ -103,3 +104,14 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         for marker, c in counts.items()
     )
     terminalreporter.write_line(f"real-server suites: {line}")
+
+
+@pytest.fixture(autouse=True)
+def _empty_queues():
+    """Each test starts with empty queues and no leftover wake-up keys (the test Redis database,
+    or the in-process one)."""
+    from inventory_sync.queueing import redis_connection
+
+    # A test that simulates Redis being down sets its own URL afterwards.
+    with contextlib.suppress(Exception):
+        redis_connection().flushdb()

@@ -233,12 +233,14 @@ class WebhookDispatcher:
         timeout: float = 5.0,
         senders: int = 4,
         on_failure: Callable[[Delivery], None] | None = None,
+        on_outcome: Callable[[Delivery, int, bool], None] | None = None,
     ) -> None:
         self.knobs = knobs
         self.rng = rng
         self.retry_delays = list(retry_delays)
         self.timeout = timeout
         self.on_failure = on_failure
+        self.on_outcome = on_outcome  # (delivery, status or 0, is a knob's duplicate) per attempt
         self._cond = threading.Condition()
         self._heap: list[tuple[float, int, int, Delivery, bool]] = []  # (due, seq, attempt, d, dup)
         self._seq = itertools.count()
@@ -246,7 +248,6 @@ class WebhookDispatcher:
         self._stopped = False
         self.outcomes: deque[DeliveryOutcome] = deque(maxlen=100_000)
         self.counts: Counter[str] = Counter()
-        self._session = requests.Session()
         self._threads = [
             threading.Thread(target=self._run, name=f"webhooks-{i}", daemon=True) for i in range(senders)
         ]
@@ -290,12 +291,19 @@ class WebhookDispatcher:
     def _send(self, delivery: Delivery, attempt: int, duplicate: bool) -> None:
         status = 0
         try:
-            response = self._session.post(
-                delivery.url, data=delivery.body, headers=delivery.headers, timeout=self.timeout
+            # A fresh connection per delivery, as the platforms' senders do: a pooled keep-alive
+            # connection the receiver already closed would fail a delivery no real platform loses.
+            response = requests.post(
+                delivery.url,
+                data=delivery.body,
+                headers={**delivery.headers, "Connection": "close"},
+                timeout=self.timeout,
             )
             status = response.status_code
         except requests.RequestException as exc:
             logger.info("webhook %s to %s failed: %s", delivery.topic, delivery.url, exc)
+        if self.on_outcome is not None:
+            self.on_outcome(delivery, status, duplicate)
         self.outcomes.append(
             DeliveryOutcome(
                 delivery.event_id, delivery.topic, delivery.url, attempt, status, time.time(), duplicate

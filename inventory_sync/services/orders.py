@@ -11,10 +11,11 @@ under a lock on the order row, or not at all.
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from channels.adapters.base import ExternalOrder, ExternalOrderLine
@@ -87,142 +88,297 @@ def validate_snapshot(*, connection: Connection, snapshot: ExternalOrder) -> Non
             raise OrderRejected(f"{label}: no {kind}, so it can never be matched to an item")
 
 
-def _lock_order(connection: Connection, snapshot: ExternalOrder) -> tuple[Order, bool]:
-    order = (
-        Order.objects.select_for_update()
-        .filter(connection=connection, external_id=snapshot.external_id)
-        .first()
-    )
-    if order is not None:
-        return order, False
-    try:
-        with transaction.atomic():
-            return (
-                Order.objects.create(
-                    merchant_id=connection.merchant_id,
-                    connection=connection,
-                    external_id=snapshot.external_id,
-                    number=snapshot.number[:64],
-                    status=_STATUS[snapshot.status],
-                    channel_created_at=snapshot.created_at,
-                    channel_updated_at=snapshot.updated_at,
-                ),
-                True,
+def _lock_orders(connection: Connection, snapshots: list[ExternalOrder]) -> tuple[dict[str, Order], set[str]]:
+    """Lock the orders of these snapshots (primary-key order), creating the missing ones.
+    Returns the orders by external id and the external ids created here."""
+    wanted = sorted(s.external_id for s in snapshots)
+    locked = Order.objects.select_for_update().filter(connection=connection, external_id__in=wanted)
+    orders = {order.external_id: order for order in locked.order_by("pk")}
+    missing = sorted((s for s in snapshots if s.external_id not in orders), key=lambda s: s.external_id)
+    if not missing:
+        return orders, set()
+    # Sorted inserts: two transactions creating overlapping orders queue on the unique index in
+    # the same order instead of deadlocking. A row a concurrent run created first is kept.
+    Order.objects.bulk_create(
+        [
+            Order(
+                merchant_id=connection.merchant_id,
+                connection=connection,
+                external_id=snapshot.external_id,
+                channel_created_at=snapshot.created_at,
+                **_order_values(snapshot, _STATUS[snapshot.status]),
             )
-    except IntegrityError:
-        # A concurrent worker created it first; wait for its lock and carry on with its row.
-        return Order.objects.select_for_update().get(
-            connection=connection, external_id=snapshot.external_id
-        ), False
+            for snapshot in missing
+        ],
+        ignore_conflicts=True,
+    )
+    created = {snapshot.external_id for snapshot in missing}
+    for order in locked.filter(external_id__in=created).order_by("pk"):
+        orders[order.external_id] = order
+    return orders, created
+
+
+ORDER_FIELDS = (
+    "status",
+    "financial_status",
+    "currency",
+    "total",
+    "customer_name",
+    "number",
+    "channel_updated_at",
+)
+
+
+def _order_values(snapshot: ExternalOrder, status: str) -> dict[str, object]:
+    return {
+        "status": status,
+        "financial_status": snapshot.financial_status[:32],
+        "currency": snapshot.currency.upper()[:3],
+        "total": snapshot.total,
+        "customer_name": snapshot.customer_name[:200],
+        "number": snapshot.number[:64],
+        "channel_updated_at": snapshot.updated_at,
+    }
+
+
+LINE_FIELDS = (
+    "product_code",
+    "code_normalized",
+    "sku",
+    "barcode",
+    "title",
+    "quantity",
+    "refunded_quantity",
+    "unit_price",
+)
+
+
+def _version(snapshot: ExternalOrder) -> tuple[object, int, int]:
+    """How snapshots of one order are ordered. Platforms stamp updates to the second, so two
+    changes in one second tie: then the closed one and the one with more refunded is newer (an
+    order is cancelled or refunded after it is placed, far more often than re-opened)."""
+    closed = _STATUS[snapshot.status] in _CLOSED
+    return (snapshot.updated_at, int(closed), sum(line.refunded_quantity for line in snapshot.lines))
+
+
+def _is_stale(snapshot: ExternalOrder, order: Order) -> bool:
+    if snapshot.updated_at != order.channel_updated_at:
+        return snapshot.updated_at < order.channel_updated_at
+    # The same second: a re-sent "placed" after "cancelled" must not re-open the order.
+    return order.status in _CLOSED and _STATUS[snapshot.status] not in _CLOSED
 
 
 def order_apply_snapshot(*, connection: Connection, snapshot: ExternalOrder, source: str) -> OrderApplied:
-    validate_snapshot(connection=connection, snapshot=snapshot)
-    with transaction.atomic():
-        order, created = _lock_order(connection, snapshot)
-        if not created and snapshot.updated_at < order.channel_updated_at:
-            logger.info("ignored an older snapshot", extra={"order": order.pk, "source": source})
-            return OrderApplied(order.pk, stale=True)
-
-        previous_status = order.status
-        status = _STATUS[snapshot.status]
-        if previous_status == OrderStatus.DISPATCHED and status not in _CLOSED:
-            status = OrderStatus.DISPATCHED  # staff released it; the channel's progress doesn't undo that
-        order.status = status
-        order.financial_status = snapshot.financial_status[:32]
-        order.currency = snapshot.currency.upper()[:3]
-        order.total = snapshot.total
-        order.customer_name = snapshot.customer_name[:200]
-        order.number = snapshot.number[:64] or order.number
-        order.channel_updated_at = max(order.channel_updated_at, snapshot.updated_at)
-        order.save()
-
-        lines = {line.external_id: line for line in order.lines.select_for_update().order_by("pk")}
-        # The channel moved its own stock for this order: by the units of lines it just sold, and
-        # back by the open units of an order it just cancelled (channels restock on cancel).
-        channel_deltas: dict[str, int] = {}
-        if status in _CLOSED and previous_status not in _CLOSED and not created:
-            for known in lines.values():
-                channel_deltas[known.code_normalized] = (
-                    channel_deltas.get(known.code_normalized, 0) + known.open_quantity
-                )
-        for external in snapshot.lines:
-            code = product_code(connection, external)
-            line = lines.get(external.external_id)
-            if line is None and status not in _CLOSED:
-                normalized = normalize_code(code)
-                channel_deltas[normalized] = channel_deltas.get(normalized, 0) - external.quantity
-            if line is None:
-                line = OrderLine(
-                    merchant_id=connection.merchant_id,
-                    order=order,
-                    connection=connection,
-                    external_id=external.external_id,
-                    state=LineState.STAGED,
-                )
-                lines[external.external_id] = line
-            line.product_code = code[:128]
-            line.code_normalized = normalize_code(code)[:128]
-            line.sku = external.sku[:128]
-            line.barcode = external.barcode[:64]
-            line.title = external.title[:255]
-            line.quantity = external.quantity
-            line.refunded_quantity = external.refunded_quantity
-            line.unit_price = external.unit_price
-            line.save()
-        # Lines the channel no longer lists (an order edit removed them) want nothing any more.
-        listed = {external.external_id for external in snapshot.lines}
-        for external_id, line in lines.items():
-            if external_id not in listed and line.refunded_quantity != line.quantity:
-                line.refunded_quantity = line.quantity
-                line.save(update_fields=["refunded_quantity", "updated_at"])
-
-        live, staged, released = _settle_lines(connection, order, list(lines.values()), source)
-        note_channel_changes(
-            connection_id=connection.pk, code_deltas=channel_deltas, happened_at=snapshot.updated_at
-        )
-    return OrderApplied(
-        order.pk, created=created, lines_live=live, lines_staged=staged, lines_released=released
-    )
-
-
-def _settle_lines(
-    connection: Connection, order: Order, lines: list[OrderLine], source: str
-) -> tuple[int, int, int]:
-    """Returns (lines made live, lines staged, lines released)."""
-    live = [line for line in lines if line.state == LineState.LIVE]
-    if order.status in _CLOSED:
-        if lines:
-            stock.release_lines(lines=lines, reason="cancelled", source=source)
-        return 0, 0, len(live)
-    if order.status == OrderStatus.DISPATCHED:
-        return 0, 0, 0
-    # Refunds and edits of live lines.
-    if live:
-        stock.resize_reservations(lines=live, source=source)
-    # New lines, staged lines whose code got matched meanwhile, and lines of a re-opened order.
-    pending = [
-        line
-        for line in lines
-        if line.state in (LineState.STAGED, LineState.CANCELLED) and line.open_quantity > 0
+    """Apply one order snapshot (see `order_apply_snapshots`)."""
+    return order_apply_snapshots(connection=connection, snapshots=[snapshot], source=source)[
+        snapshot.external_id
     ]
-    resolved = resolve_codes(connection=connection, codes={line.code_normalized for line in pending})
-    to_reserve = []
-    staged = 0
+
+
+def order_apply_snapshots(
+    *, connection: Connection, snapshots: list[ExternalOrder], source: str
+) -> dict[str, OrderApplied]:
+    """Apply many order snapshots of one connection in ONE transaction, with a bounded number of
+    queries whatever their count: the inbox drains a burst of webhooks this way. Every snapshot
+    is validated first; any invalid one raises OrderRejected and nothing is written (callers
+    validate one by one to fail only the bad event). Several snapshots of one order: the newest
+    wins. Per order: an older snapshot than the one applied is ignored (stale)."""
+    for snapshot in snapshots:
+        validate_snapshot(connection=connection, snapshot=snapshot)
+    newest: dict[str, ExternalOrder] = {}
+    for snapshot in snapshots:
+        current = newest.get(snapshot.external_id)
+        if current is None or _version(snapshot) >= _version(current):
+            newest[snapshot.external_id] = snapshot
+    results: dict[str, OrderApplied] = {}
+    with transaction.atomic():
+        orders, created = _lock_orders(connection, list(newest.values()))
+        applied: list[tuple[Order, ExternalOrder, str]] = []  # (order, snapshot, previous status)
+        updated: list[Order] = []
+        ties: set[int] = set()  # orders whose snapshot carries the same second as the applied one
+        for external_id, snapshot in newest.items():
+            order = orders[external_id]
+            if external_id in created:
+                applied.append((order, snapshot, order.status))
+                continue
+            if _is_stale(snapshot, order):
+                results[external_id] = OrderApplied(order.pk, stale=True)
+                continue
+            previous = order.status
+            if snapshot.updated_at == order.channel_updated_at:
+                ties.add(order.pk)
+            status = _STATUS[snapshot.status]
+            if previous == OrderStatus.DISPATCHED and status not in _CLOSED:
+                status = OrderStatus.DISPATCHED  # staff released it; the channel's progress doesn't undo that
+            values = _order_values(snapshot, status)
+            values["number"] = values["number"] or order.number
+            if any(getattr(order, name) != value for name, value in values.items()):
+                for name, value in values.items():
+                    setattr(order, name, value)
+                order.updated_at = timezone.now()
+                updated.append(order)
+            applied.append((order, snapshot, previous))
+        if not applied:
+            return results
+        if updated:
+            Order.objects.bulk_update(updated, [*ORDER_FIELDS, "updated_at"])
+        # Codes resolved up front, so new lines are created with their item already set.
+        resolved = resolve_codes(
+            connection=connection,
+            codes={
+                normalize_code(product_code(connection, line))
+                for _, snapshot, _ in applied
+                for line in snapshot.lines
+            },
+        )
+        lines_by_order: dict[int, dict[str, OrderLine]] = defaultdict(dict)
+        for line in (
+            OrderLine.objects.select_for_update()
+            .filter(order_id__in=[order.pk for order, _, _ in applied])
+            .order_by("pk")
+        ):
+            lines_by_order[line.order_id][line.external_id] = line
+        fresh: list[OrderLine] = []
+        changed: list[OrderLine] = []
+        deltas: dict[str, int] = defaultdict(int)
+        happened = max(snapshot.updated_at for _, snapshot, _ in applied)
+        for order, snapshot, previous in applied:
+            known = lines_by_order[order.pk]
+            closing = order.status in _CLOSED
+            # The channel moved its own stock for this order: down by the units of lines it just
+            # sold, back up by the open units of an order it just cancelled (channels restock).
+            if closing and previous not in _CLOSED and order.external_id not in created:
+                for sold in known.values():
+                    deltas[sold.code_normalized] += sold.open_quantity
+            for external in snapshot.lines:
+                code = product_code(connection, external)
+                values = {
+                    "product_code": code[:128],
+                    "code_normalized": normalize_code(code)[:128],
+                    "sku": external.sku[:128],
+                    "barcode": external.barcode[:64],
+                    "title": external.title[:255],
+                    "quantity": external.quantity,
+                    "refunded_quantity": external.refunded_quantity,
+                    "unit_price": external.unit_price,
+                }
+                existing = known.get(external.external_id)
+                if existing is None:
+                    line = OrderLine(
+                        merchant_id=connection.merchant_id,
+                        order=order,
+                        connection=connection,
+                        external_id=external.external_id,
+                        state=LineState.STAGED,
+                        item_id=None if closing else resolved.get(str(values["code_normalized"])),
+                        **values,
+                    )
+                    known[external.external_id] = line
+                    fresh.append(line)
+                    if not closing:
+                        deltas[line.code_normalized] -= external.quantity
+                    continue
+                if order.pk in ties:
+                    # Same second, order unknown: refunds only grow.
+                    values["refunded_quantity"] = max(existing.refunded_quantity, external.refunded_quantity)
+                if any(getattr(existing, name) != value for name, value in values.items()):
+                    for name, value in values.items():
+                        setattr(existing, name, value)
+                    changed.append(existing)
+            # Lines the channel no longer lists (an order edit removed them) want nothing any more.
+            listed = {external.external_id for external in snapshot.lines}
+            for external_id, line in known.items():
+                if external_id not in listed and line.refunded_quantity != line.quantity:
+                    line.refunded_quantity = line.quantity
+                    changed.append(line)
+        if fresh:
+            OrderLine.objects.bulk_create(fresh)
+        if changed:
+            for line in changed:
+                line.updated_at = timezone.now()
+            OrderLine.objects.bulk_update(changed, [*LINE_FIELDS, "updated_at"])
+        counts = _settle(
+            connection=connection,
+            applied=applied,
+            lines_by_order=lines_by_order,
+            changed=changed,
+            resolved=resolved,
+            source=source,
+        )
+        note_channel_changes(connection_id=connection.pk, code_deltas=dict(deltas), happened_at=happened)
+    for order, _, _ in applied:
+        live, staged, released = counts.get(order.pk, (0, 0, 0))
+        results[order.external_id] = OrderApplied(
+            order.pk,
+            created=order.external_id in created,
+            lines_live=live,
+            lines_staged=staged,
+            lines_released=released,
+        )
+    return results
+
+
+def _settle(
+    *,
+    connection: Connection,
+    applied: list[tuple[Order, ExternalOrder, str]],
+    lines_by_order: dict[int, dict[str, OrderLine]],
+    changed: list[OrderLine],
+    resolved: dict[str, int | None],
+    source: str,
+) -> dict[int, tuple[int, int, int]]:
+    """Reservations follow the lines: closed orders release, refunds resize, new and newly
+    matched lines reserve. Every item involved is locked first, in primary-key order, so this
+    transaction cannot deadlock with another touching the same items. Returns, per order,
+    (lines made live, lines staged, lines released)."""
+    closing: list[OrderLine] = []
+    resizing: list[OrderLine] = []
+    pending: list[OrderLine] = []
+    counts: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
+    changed_ids = {line.pk for line in changed}
+    for order, _, _ in applied:
+        lines = list(lines_by_order[order.pk].values())
+        if order.status in _CLOSED:
+            closing += lines
+            counts[order.pk][2] = sum(1 for line in lines if line.state == LineState.LIVE)
+        elif order.status != OrderStatus.DISPATCHED:
+            resizing += [ln for ln in lines if ln.state == LineState.LIVE and ln.pk in changed_ids]
+            pending += [
+                ln
+                for ln in lines
+                if ln.state in (LineState.STAGED, LineState.CANCELLED) and ln.open_quantity > 0
+            ]
+    item_ids = {line.item_id for line in closing + resizing if line.item_id}
+    item_ids |= {item_id for item_id in resolved.values() if item_id}
+    if item_ids:
+        stock.lock_items(merchant_id=connection.merchant_id, item_ids=item_ids)
+    if closing:
+        stock.release_lines(lines=closing, reason="cancelled", source=source)
+    if resizing:
+        stock.resize_reservations(lines=resizing, source=source)
+    to_reserve: list[OrderLine] = []
+    restaged: list[OrderLine] = []
+    newly_matched: list[OrderLine] = []
     for line in pending:
         item_id = resolved.get(line.code_normalized)
         if item_id is None:
             if line.state != LineState.STAGED:
                 line.state = LineState.STAGED
-                line.save(update_fields=["state", "updated_at"])
-            staged += 1
+                restaged.append(line)
+            counts[line.order_id][1] += 1
             continue
-        line.item_id = item_id
-        line.save(update_fields=["item", "updated_at"])
+        if line.item_id != item_id:
+            line.item_id = item_id
+            newly_matched.append(line)
         to_reserve.append(line)
+        counts[line.order_id][0] += 1
+    if restaged:
+        OrderLine.objects.bulk_update(restaged, ["state"])
+    if newly_matched:
+        OrderLine.objects.bulk_update(newly_matched, ["item"])
     if to_reserve:
         stock.reserve_lines(lines=to_reserve, source=source)
-    return len(to_reserve), staged, 0
+    return {order_id: (c[0], c[1], c[2]) for order_id, c in counts.items()}
 
 
 def order_cancel_deleted(*, connection: Connection, external_id: str, source: str) -> bool:

@@ -104,7 +104,8 @@ def _stored_version(item: Item) -> tuple[datetime, int] | None:
 # Building blocks
 
 
-def _lock_items(*, merchant_id: int, item_ids: Iterable[int]) -> dict[int, Item]:
+def lock_items(*, merchant_id: int, item_ids: Iterable[int]) -> dict[int, Item]:
+    """Lock items in primary-key order (re-locking rows this transaction holds is free)."""
     ids = sorted(set(item_ids))
     locked = {item.pk: item for item in Item.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
     missing = set(ids) - set(locked)
@@ -116,38 +117,57 @@ def _lock_items(*, merchant_id: int, item_ids: Iterable[int]) -> dict[int, Item]
     return locked
 
 
-def _record(
-    *,
-    item: Item,
-    kind: str,
-    source: str,
-    key: str,
-    on_hand_delta: Decimal = ZERO,
-    reserved_delta: Decimal = ZERO,
-    reservation: Reservation | None = None,
-) -> StockMovement:
-    """Append a ledger row and move the (locked) item's counters by the same deltas."""
-    on_hand_after = item.master_on_hand + on_hand_delta
-    reserved_after = item.reserved + reserved_delta
-    movement = StockMovement.objects.create(
-        merchant_id=item.merchant_id,
-        item=item,
-        kind=kind,
-        on_hand_delta=on_hand_delta,
-        reserved_delta=reserved_delta,
-        on_hand_after=on_hand_after,
-        reserved_after=reserved_after,
-        source=source[:200],
-        idempotency_key=key,
-        reservation=reservation,
-    )
-    Item.objects.filter(pk=item.pk).update(
-        master_on_hand=F("master_on_hand") + on_hand_delta,
-        reserved=F("reserved") + reserved_delta,
-    )
-    item.master_on_hand = on_hand_after
-    item.reserved = reserved_after
-    return movement
+class _Ledger:
+    """The ledger rows and counter moves of one transaction, written together: one INSERT for
+    every row and one UPDATE per item, however many lines moved. Items must be locked (their
+    in-memory counters are the truth while the lock is held), so running totals are exact."""
+
+    def __init__(self, items: dict[int, Item]) -> None:
+        self.items = items
+        self.rows: list[StockMovement] = []
+        self.deltas: dict[int, list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
+
+    def record(
+        self,
+        *,
+        item: Item,
+        kind: str,
+        source: str,
+        key: str,
+        on_hand_delta: Decimal = ZERO,
+        reserved_delta: Decimal = ZERO,
+        reservation: Reservation | None = None,
+    ) -> None:
+        item.master_on_hand += on_hand_delta
+        item.reserved += reserved_delta
+        self.rows.append(
+            StockMovement(
+                merchant_id=item.merchant_id,
+                item=item,
+                kind=kind,
+                on_hand_delta=on_hand_delta,
+                reserved_delta=reserved_delta,
+                on_hand_after=item.master_on_hand,
+                reserved_after=item.reserved,
+                source=source[:200],
+                idempotency_key=key,
+                reservation=reservation,
+            )
+        )
+        moved = self.deltas[item.pk]
+        moved[0] += on_hand_delta
+        moved[1] += reserved_delta
+
+    def flush(self) -> None:
+        if self.rows:
+            StockMovement.objects.bulk_create(self.rows)
+        for item_id, (on_hand, reserved) in sorted(self.deltas.items()):
+            if on_hand or reserved:
+                Item.objects.filter(pk=item_id).update(
+                    master_on_hand=F("master_on_hand") + on_hand, reserved=F("reserved") + reserved
+                )
+        self.rows = []
+        self.deltas.clear()
 
 
 def _announce(merchant_id: int, item_ids: Iterable[int]) -> None:
@@ -184,26 +204,20 @@ def reserve_lines(*, lines: Sequence[OrderLine], source: str) -> list[Reservatio
         if line.open_quantity <= 0:
             raise InvalidQuantity(f"line {line.pk} has no units to reserve (quantity {line.quantity})")
     with transaction.atomic():
-        items = _lock_items(
-            merchant_id=merchant_id, item_ids=[line.item_id for line in lines if line.item_id]
-        )
+        items = lock_items(merchant_id=merchant_id, item_ids=[line.item_id for line in lines if line.item_id])
         existing = {
             r.line_id: r
             for r in Reservation.objects.select_for_update().filter(line_id__in=[ln.pk for ln in lines])
         }
-        reservations = []
-        for line in sorted(lines, key=lambda ln: ln.pk):
+        ordered = sorted(lines, key=lambda ln: ln.pk)
+        fresh: list[Reservation] = []
+        reopened: list[Reservation] = []
+        for line in ordered:
             item = items[line.item_id]  # type: ignore[index]
             quantity = Decimal(line.open_quantity)
             reservation = existing.get(line.pk)
             if reservation is None:
-                try:
-                    with transaction.atomic():
-                        reservation = Reservation.objects.create(
-                            merchant_id=merchant_id, line=line, item=item, quantity=quantity
-                        )
-                except IntegrityError as exc:
-                    raise AlreadyReserved(f"line {line.pk} is already reserved") from exc
+                fresh.append(Reservation(merchant_id=merchant_id, line=line, item=item, quantity=quantity))
             elif reservation.state == ReservationState.OPEN:
                 raise AlreadyReserved(f"line {line.pk} is already reserved ({reservation.quantity} units)")
             elif reservation.state == ReservationState.POSTED:
@@ -215,16 +229,27 @@ def reserve_lines(*, lines: Sequence[OrderLine], source: str) -> list[Reservatio
                 reservation.state = ReservationState.OPEN
                 reservation.revision += 1
                 reservation.closed_at = None
-                reservation.save(update_fields=["item", "quantity", "state", "revision", "closed_at"])
-            _record(
-                item=item,
+                reopened.append(reservation)
+        if fresh:
+            try:
+                with transaction.atomic():
+                    Reservation.objects.bulk_create(fresh)
+            except IntegrityError as exc:
+                raise AlreadyReserved(f"a line of {[r.line_id for r in fresh]} is already reserved") from exc
+        if reopened:
+            Reservation.objects.bulk_update(reopened, ["item", "quantity", "state", "revision", "closed_at"])
+        ledger = _Ledger(items)
+        reservations = sorted(fresh + reopened, key=lambda r: r.line_id)
+        for reservation in reservations:
+            ledger.record(
+                item=items[reservation.item_id],
                 kind=MovementKind.RESERVE,
                 source=source,
                 key=f"reservation:{reservation.pk}:{reservation.revision}",
-                reserved_delta=quantity,
+                reserved_delta=reservation.quantity,
                 reservation=reservation,
             )
-            reservations.append(reservation)
+        ledger.flush()
         OrderLine.objects.filter(pk__in=[ln.pk for ln in lines]).update(
             state=LineState.LIVE, updated_at=timezone.now()
         )
@@ -260,7 +285,7 @@ def release_lines(*, lines: Sequence[OrderLine], reason: CloseReason, source: st
         open_reservations = list(
             Reservation.objects.filter(line_id__in=[ln.pk for ln in lines], state=ReservationState.OPEN)
         )
-        items = _lock_items(merchant_id=merchant_id, item_ids=[r.item_id for r in open_reservations])
+        items = lock_items(merchant_id=merchant_id, item_ids=[r.item_id for r in open_reservations])
         # Re-read under the item locks: a concurrent release may have closed some meanwhile.
         open_reservations = list(
             Reservation.objects.select_for_update()
@@ -268,16 +293,15 @@ def release_lines(*, lines: Sequence[OrderLine], reason: CloseReason, source: st
             .order_by("pk")
         )
         now = timezone.now()
+        ledger = _Ledger(items)
         for reservation in open_reservations:
-            item = items[reservation.item_id]
             quantity = reservation.quantity
             reservation.revision += 1
             reservation.state = reservation_state
             reservation.quantity = ZERO
             reservation.closed_at = now
-            reservation.save(update_fields=["revision", "state", "quantity", "closed_at"])
-            _record(
-                item=item,
+            ledger.record(
+                item=items[reservation.item_id],
                 kind=kind,
                 source=source,
                 key=f"reservation:{reservation.pk}:{reservation.revision}",
@@ -285,6 +309,9 @@ def release_lines(*, lines: Sequence[OrderLine], reason: CloseReason, source: st
                 reservation=reservation,
             )
             released += quantity
+        if open_reservations:
+            Reservation.objects.bulk_update(open_reservations, ["revision", "state", "quantity", "closed_at"])
+        ledger.flush()
         changeable = [ln.pk for ln in lines if ln.state not in (LineState.POSTED,)]
         update = {"state": line_state, "updated_at": now}
         if reason == "unmatched":
@@ -308,15 +335,19 @@ def resize_reservations(*, lines: Sequence[OrderLine], source: str) -> Decimal:
     merchant_id = _single_merchant(lines)
     total = ZERO
     with transaction.atomic():
-        candidates = list(
-            Reservation.objects.filter(line_id__in=[ln.pk for ln in lines], state=ReservationState.OPEN)
-        )
-        items = _lock_items(merchant_id=merchant_id, item_ids=[r.item_id for r in candidates])
         by_line = {ln.pk: ln for ln in lines}
+        held = Reservation.objects.filter(line_id__in=list(by_line), state=ReservationState.OPEN)
+        # Most calls change nothing (a snapshot re-applied): lock only what moves.
+        moving = [r for r in held if Decimal(by_line[r.line_id].open_quantity) != r.quantity]
+        if not moving:
+            return ZERO
+        items = lock_items(merchant_id=merchant_id, item_ids=[r.item_id for r in moving])
+        ledger = _Ledger(items)
+        resized: list[Reservation] = []
         to_close = []
         for reservation in (
             Reservation.objects.select_for_update()
-            .filter(pk__in=[r.pk for r in candidates], state=ReservationState.OPEN)
+            .filter(pk__in=[r.pk for r in moving], state=ReservationState.OPEN)
             .order_by("pk")
         ):
             line = by_line[reservation.line_id]
@@ -329,8 +360,8 @@ def resize_reservations(*, lines: Sequence[OrderLine], source: str) -> Decimal:
             delta = wanted - reservation.quantity
             reservation.revision += 1
             reservation.quantity = wanted
-            reservation.save(update_fields=["revision", "quantity"])
-            _record(
+            resized.append(reservation)
+            ledger.record(
                 item=items[reservation.item_id],
                 kind=MovementKind.RESERVATION_CHANGE,
                 source=source,
@@ -339,6 +370,9 @@ def resize_reservations(*, lines: Sequence[OrderLine], source: str) -> Decimal:
                 reservation=reservation,
             )
             total += delta
+        if resized:
+            Reservation.objects.bulk_update(resized, ["revision", "quantity"])
+        ledger.flush()
         _announce(merchant_id, items)
         if to_close:
             total -= release_lines(lines=to_close, reason="refunded", source=source)
@@ -361,16 +395,19 @@ def apply_master_readings(
     if not readings:
         return []
     with transaction.atomic():
-        items = _lock_items(merchant_id=merchant_id, item_ids=[r.item_id for r in readings])
+        items = lock_items(merchant_id=merchant_id, item_ids=[r.item_id for r in readings])
+        ledger = _Ledger(items)
         applied = _apply_readings(
-            items=items, readings=readings, source=source, kind=MovementKind.MASTER_REFRESH
+            ledger=ledger, items=items, readings=readings, source=source, kind=MovementKind.MASTER_REFRESH
         )
+        ledger.flush()
         _announce(merchant_id, applied)
     return applied
 
 
 def _apply_readings(
     *,
+    ledger: _Ledger,
     items: dict[int, Item],
     readings: Sequence[MasterReading],
     source: str,
@@ -399,7 +436,7 @@ def _apply_readings(
             continue
         delta = Decimal(reading.qty_on_hand) - item.master_on_hand
         if delta:
-            _record(
+            ledger.record(
                 item=item,
                 kind=kind,
                 source=source,
@@ -442,7 +479,7 @@ def post_reservations(
         candidates = list(Reservation.objects.filter(pk__in=reservation_ids, merchant_id=merchant_id))
         if len(candidates) != len(set(reservation_ids)):
             raise CrossMerchant("some reservations are unknown or belong to another merchant")
-        items = _lock_items(
+        items = lock_items(
             merchant_id=merchant_id,
             item_ids=[r.item_id for r in candidates] + [r.item_id for r in readings],
         )
@@ -465,8 +502,9 @@ def post_reservations(
         OrderLine.objects.filter(pk__in=[r.line_id for r in reservations]).update(
             state=LineState.POSTED, updated_at=now
         )
+        ledger = _Ledger(items)
         for item_id, units in sorted(per_item.items()):
-            _record(
+            ledger.record(
                 item=items[item_id],
                 kind=MovementKind.POST,
                 source=source,
@@ -474,12 +512,14 @@ def post_reservations(
                 reserved_delta=-units,
             )
         applied = _apply_readings(
+            ledger=ledger,
             items=items,
             readings=readings,
             source=source,
             kind=MovementKind.POST,
             key_prefix=f"post:{posting_ref}",
         )
+        ledger.flush()
         _announce(merchant_id, items)
     return PostingOutcome(len(reservations), sum(per_item.values(), ZERO), applied)
 

@@ -236,3 +236,54 @@ def test_bad_orders_are_refused_whole(merchant, shop, bad, message):
         rows,
     )
     assert available(item) == 9
+
+
+def test_a_resent_create_in_the_same_second_as_the_cancel_does_not_reopen(merchant, shop):
+    """Platforms stamp updates to the second: a duplicate 'placed' delivered after 'cancelled'
+    carries the same time, and must not bring the reservation back."""
+    item = stocked_item(merchant=merchant, on_hand=10, sku="A")
+    placed = snapshot(line("a", "A", 2))
+    cancelled = replace(placed, status=Channel.CANCELLED)  # same updated_at
+    order_apply_snapshot(connection=shop, snapshot=placed, source="create")
+    order_apply_snapshot(connection=shop, snapshot=cancelled, source="cancel")
+    again = order_apply_snapshot(connection=shop, snapshot=placed, source="duplicate create, late")
+    assert again.stale
+    assert available(item) == 10
+    assert Order.objects.get().status == OrderStatus.CANCELLED
+
+
+def test_refunds_in_the_same_second_only_grow(merchant, shop):
+    item = stocked_item(merchant=merchant, on_hand=10, sku="A")
+    order_apply_snapshot(connection=shop, snapshot=snapshot(line("a", "A", 4)), source="create")
+    order_apply_snapshot(connection=shop, snapshot=snapshot(line("a", "A", 4, refunded=1)), source="refund")
+    order_apply_snapshot(connection=shop, snapshot=snapshot(line("a", "A", 4)), source="duplicate create")
+    assert available(item) == 7
+    assert OrderLine.objects.get().refunded_quantity == 1
+
+
+def test_many_snapshots_apply_in_one_batch_with_the_newest_of_each_order(merchant, shop):
+    from inventory_sync.services.orders import order_apply_snapshots
+
+    item = stocked_item(merchant=merchant, on_hand=100, sku="A")
+    other = stocked_item(merchant=merchant, on_hand=100, sku="B")
+    batch = [snapshot(line(f"{n}-1", "A", 1), line(f"{n}-2", "B", 2), external_id=str(n)) for n in range(50)]
+    batch.append(replace(batch[0], status=Channel.CANCELLED, updated_at=T0 + timedelta(minutes=1)))
+    batch.append(snapshot(line("x", "NOPE", 5), external_id="staged-one"))
+
+    results = order_apply_snapshots(connection=shop, snapshots=batch, source="burst")
+
+    assert len(results) == 51
+    assert (available(item), available(other)) == (100 - 49, 100 - 98)
+    assert OrderLine.objects.filter(state=LineState.STAGED).count() == 1
+    assert Order.objects.get(external_id="0").status == OrderStatus.CANCELLED
+    assert stock.check_counters(merchant=merchant) == []
+
+
+def test_one_bad_snapshot_refuses_the_whole_batch(merchant, shop):
+    from inventory_sync.services.orders import order_apply_snapshots
+
+    stocked_item(merchant=merchant, on_hand=100, sku="A")
+    batch = [snapshot(line("1", "A", 1), external_id="1"), snapshot(line("2", "A", 0), external_id="2")]
+    with pytest.raises(OrderRejected):
+        order_apply_snapshots(connection=shop, snapshots=batch, source="burst")
+    assert not Order.objects.exists()

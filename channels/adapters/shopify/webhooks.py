@@ -39,13 +39,15 @@ ORDER_TOPICS = frozenset(
         "orders/cancelled",
     }
 )
-# What the hub subscribes to (GraphQL enum spelling).
+# What the hub subscribes to (GraphQL enum spelling). Not INVENTORY_LEVELS_UPDATE: it fires for
+# every line of every sale (and for the hub's own writes), tripling the deliveries of a burst,
+# while the hub already follows the shop's quantity through its own writes, the shop's orders,
+# compare-and-set at each push and reconcile. The adapter still parses it if an admin adds it.
 SUBSCRIBED_TOPICS = (
     "ORDERS_CREATE",
     "ORDERS_UPDATED",
     "ORDERS_CANCELLED",
     "REFUNDS_CREATE",
-    "INVENTORY_LEVELS_UPDATE",
 )
 MAX_SUBSCRIPTION_PAGES = 50
 

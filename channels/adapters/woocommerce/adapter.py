@@ -57,7 +57,9 @@ T = TypeVar("T")
 PUSH_BATCH_LIMIT = 100  # WooCommerce's cap on objects per batch request (413 above it)
 PAGE_SIZE = 100  # the largest per_page WooCommerce allows
 MAX_PAGES = 200  # bound on any loop over pages inside one adapter call
-WEBHOOK_TOPICS = ("order.created", "order.updated", "order.deleted", "order.restored", "product.updated")
+# product.created, not product.updated: the latter fires for every line of every sale (stock
+# moved), and the hub follows the shop's quantity without it; a new product is what matters.
+WEBHOOK_TOPICS = ("order.created", "order.updated", "order.deleted", "order.restored", "product.created")
 ORDER_TOPICS = frozenset({"order.created", "order.updated", "order.restored"})
 PRODUCT_TOPICS = frozenset({"product.created", "product.updated"})
 NO_STOCK_TYPES = frozenset({"grouped", "external"})  # containers and links, never stock
@@ -346,7 +348,25 @@ class WooCommerceAdapter:
         results: list[PushResult | None] = [None] * len(updates)
         simple: list[tuple[int, int, StockUpdate]] = []
         by_parent: dict[int, list[tuple[int, int, StockUpdate]]] = {}
+        # WooCommerce has no compare-and-set: read first and leave alone what moved since the hub
+        # last knew it (the shop's own sales not yet processed, a manual edit), reported as drift,
+        # so an absolute write never puts back units the shop has already sold. The window
+        # between this read and the write is milliseconds, not the hub's processing lag.
+        compared = [u.listing_external_id for u in updates if u.compare_quantity is not None]
+        current = self.read_quantities(compared) if compared else {}
         for position, update in enumerate(updates):
+            seen = current.get(update.listing_external_id)
+            if update.compare_quantity is not None and seen == update.quantity:
+                results[position] = PushResult(update.listing_external_id, PushOutcome.OK, quantity=seen)
+                continue
+            if update.compare_quantity is not None and seen is not None and seen != update.compare_quantity:
+                results[position] = PushResult(
+                    update.listing_external_id,
+                    PushOutcome.DRIFT,
+                    quantity=seen,
+                    message=f"WooCommerce shows {seen}, the hub expected {update.compare_quantity}",
+                )
+                continue
             try:
                 product, variation = parse_listing_id(update.listing_external_id)
             except ValueError as exc:

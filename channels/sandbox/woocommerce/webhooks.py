@@ -25,7 +25,6 @@ import hmac
 import logging
 import secrets
 import string
-import threading
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -138,35 +137,16 @@ def update_webhook(webhook: Webhook, params: dict[str, Any], now: datetime) -> N
 # -- deliveries ------------------------------------------------------------------------------
 
 
-class _RecordingSession(requests.Session):
-    """Remembers, per sender thread, the status of the last POST (0 when it never answered)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.last = threading.local()
-
-    def post(self, url: Any, data: Any = None, json: Any = None, **kwargs: Any) -> requests.Response:
-        self.last.status = 0
-        response = super().post(url, data=data, json=json, **kwargs)
-        self.last.status = response.status_code
-        return response
-
-
 class HookshotDispatcher(WebhookDispatcher):
-    """The kit's dispatcher, plus the outcome of every first delivery (not the knob's duplicates),
-    which WooCommerce needs to count consecutive failures per webhook."""
+    """The kit's dispatcher, reporting the outcome of every first delivery (not the knob's
+    duplicates), which WooCommerce needs to count consecutive failures per webhook."""
 
     def __init__(self, *, on_outcome: Callable[[Delivery, int], None], **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._recorder = _RecordingSession()
-        self._session = self._recorder
-        self._on_outcome = on_outcome
+        def report(delivery: Delivery, status: int, duplicate: bool) -> None:
+            if not duplicate:
+                on_outcome(delivery, status)
 
-    def _send(self, delivery: Delivery, attempt: int, duplicate: bool) -> None:
-        self._recorder.last.status = 0
-        super()._send(delivery, attempt, duplicate)
-        if not duplicate:
-            self._on_outcome(delivery, int(getattr(self._recorder.last, "status", 0)))
+        super().__init__(on_outcome=report, **kwargs)
 
 
 def record_outcome(webhook: Webhook, status: int) -> None:

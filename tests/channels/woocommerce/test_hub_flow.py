@@ -116,6 +116,8 @@ def test_deliveries_go_through_the_view_and_the_inbox(adapter, shop, connection,
         process_event(connection, adapter, event)
 
     # The ping is acknowledged but not stored: there is nothing to process in it.
-    assert sorted(WebhookEvent.objects.values_list("topic", "status")) == [("order.created", EventStatus.DONE)]
+    assert sorted(WebhookEvent.objects.values_list("topic", "status")) == [
+        ("order.created", EventStatus.DONE)
+    ]
     order = Order.objects.get(connection=connection, external_id=str(placed["id"]))
     assert [(line.sku, line.quantity) for line in order.lines.all()] == [("BIN-SM-003", 2)]

@@ -175,6 +175,12 @@ def test_an_order_delivery_becomes_the_order_snapshot(adapter, shop, receiver):
 
 def test_product_deliveries_become_listing_snapshots(adapter, shop, receiver):
     adapter.register_webhooks(receiver.url)
+    # The hub subscribes to product.created only (product.updated fires for every sale); an admin
+    # may add product.updated, and its deliveries parse just as well.
+    shop.post(
+        "/webhooks",
+        {"topic": "product.updated", "delivery_url": receiver.url, "secret": adapter.config.webhook_secret},
+    )
     shirt = shop.by_sku()["TSHIRT-S"]
     place(shop, ("TSHIRT-S", 2), ("SAMPLE-BIN", 1))
     shop.flush()
