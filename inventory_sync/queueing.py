@@ -24,7 +24,7 @@ from typing import Any
 import django_rq
 import fakeredis
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import close_old_connections, connections
 from redis import Redis
 from rq import Queue, SimpleWorker
 from rq.cron import CronScheduler
@@ -127,6 +127,12 @@ class ThreadWorker(HubWorker):
             if result is not None:
                 return result
         return None
+
+    def work(self, *args: Any, **kwargs: Any) -> bool:
+        try:
+            return super().work(*args, **kwargs)
+        finally:
+            connections.close_all()  # this thread's database connections end with it
 
     def stop(self) -> None:
         self._stop_requested = True

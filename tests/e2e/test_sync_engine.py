@@ -123,6 +123,9 @@ def test_a_burst_of_3900_sample_bins_sells_out_everywhere_then_a_bill_restocks(h
     assert check_counters(merchant=hub.merchant) == []
 
     qbo_bill(hub, "SAMPLE-BIN", 3000)
+    hub.wait_for(
+        lambda: hub.item("SAMPLE-BIN").master_on_hand == 6900, timeout=20, what="the bill reached the hub"
+    )
     expected = max(0, 3000 - oversold)
     restocked_after = hub.wait_for(
         lambda: (
