@@ -69,13 +69,15 @@ def fresh_database() -> None:
 
 
 def spawn(*args: str) -> subprocess.Popen:
+    """A hub process; with BENCH_LOGS=<folder> its output goes to a file there."""
     logs = os.environ.get("BENCH_LOGS")
-    out = (
-        open(f"{logs}/{args[2] if len(args) > 2 else 'proc'}-{time.time():.0f}.log", "w")
-        if logs
-        else subprocess.DEVNULL
-    )  # noqa: SIM115
-    return subprocess.Popen(args, cwd=ROOT, env=os.environ, stdout=out, stderr=subprocess.STDOUT)
+    if not logs:
+        return subprocess.Popen(
+            args, cwd=ROOT, env=os.environ, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+    name = args[2] if len(args) > 2 else "process"
+    with open(f"{logs}/{name}-{time.time():.0f}.log", "w") as out:
+        return subprocess.Popen(args, cwd=ROOT, env=os.environ, stdout=out, stderr=subprocess.STDOUT)
 
 
 def start_workers(count: int = 2) -> list[subprocess.Popen]:
@@ -123,8 +125,8 @@ def setup(config: dict, hub_url: str):
     django.setup()
     import requests
 
-    from channels.connections import ConnectionTokenProvider
     from channels.adapters.base import platform
+    from channels.connections import ConnectionTokenProvider
     from inventory_sync.demo import connect_demo
     from inventory_sync.models import Merchant
 
@@ -313,7 +315,7 @@ def run_ingestion(merchant, config, *, orders: int, workers_running: bool) -> di
     """Place `orders` orders with exactly 3 lines, as fast as the shoppers manage."""
     from django.utils import timezone
 
-    from channels.models import EventStatus, WebhookEvent
+    from channels.models import WebhookEvent
     from channels.sandbox.shopper import Shopper
     from inventory_sync.models import Order
 
@@ -372,7 +374,7 @@ def run_ingestion(merchant, config, *, orders: int, workers_running: bool) -> di
         wait_until(lambda: settled(merchant), 300, "the hub to settle")
     # Zero lost, zero counted twice: the hub's orders and reserved units against what the
     # emulators accepted (the shoppers' accepted orders are the emulators' own answers).
-    after_orders, after_units = hub_counts(merchant)
+    _, after_units = hub_counts(merchant)
     sold = Counter()
     for (_, sku), quantity in stats.units.items():
         sold[sku] += quantity
@@ -414,17 +416,17 @@ def run_write_calls(merchant, config, sizes=(1, 40)) -> list[dict]:
     """Change N items' availability and push; count the platforms' write calls; then the naive
     baseline: the same N quantities written one listing per call through the same adapter."""
     import requests
+    from django.utils import timezone
 
+    from channels.adapters.base import StockUpdate
     from channels.connections import channel_adapter
     from channels.models import Connection, Listing
     from channels.push import push_connection, push_quantity
-    from channels.adapters.base import StockUpdate
     from inventory_sync.models import Item
     from inventory_sync.services.stock import MasterReading, apply_master_readings
-    from django.utils import timezone
 
     rows = []
-    for kind, operation, batch in (
+    for kind, _operation, batch in (
         ("shopify", "inventorySetQuantities", 250),
         ("woocommerce", "products_batch", 100),
     ):
