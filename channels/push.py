@@ -20,8 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import F, Min, Q
+from django.db.models import F, Min
 from django.db.models.functions import Coalesce
 from django.dispatch import receiver
 from django.utils import timezone
@@ -49,6 +48,7 @@ from inventory_sync.leases import Held, exclusive
 from inventory_sync.models import Item
 from inventory_sync.queueing import claim_run, request_run
 from inventory_sync.services.stock import items_changed
+from inventory_sync.sql import update_from_values
 
 logger = logging.getLogger(__name__)
 
@@ -303,20 +303,12 @@ def _record_results(
 ) -> None:
     now = timezone.now()
     done: list[dict] = []
+    written: list[tuple[int, int]] = []  # (listing, quantity now on the channel)
     for result in results:
         row, target = targets[result.listing_external_id]
         if result.outcome == PushOutcome.OK:
             summary.written += 1
-            Listing.objects.filter(pk=row["pk"]).update(
-                last_pushed_qty=target,
-                last_pushed_at=now,
-                last_seen_qty=target,
-                last_seen_at=now,
-                last_push_outcome=PushOutcome.OK,
-                last_push_error="",
-                drift_qty=None,
-                drift_detected_at=None,
-            )
+            written.append((row["pk"], target))
             done.append(row)
         elif result.outcome == PushOutcome.DRIFT:
             summary.drift += 1
@@ -344,19 +336,32 @@ def _record_results(
                 last_push_outcome=PushOutcome.ERROR, last_push_error=result.message
             )
             done.append(row)
+    if written:
+        update_from_values(
+            Listing,
+            columns=[("id", "bigint"), ("quantity", "integer")],
+            rows=written,
+            assignments=(
+                "last_pushed_qty = v.quantity, last_seen_qty = v.quantity, last_pushed_at = %s, "
+                "last_seen_at = %s, last_push_outcome = %s, last_push_error = '', drift_qty = NULL, "
+                "drift_detected_at = NULL"
+            ),
+            where="{t}.id = v.id",
+            params=[now, now, PushOutcome.OK],
+        )
     _clear(done)
 
 
 def _clear(rows: Iterable[dict]) -> None:
     """Clear push_pending only where no newer change marked the listing again meanwhile."""
-    rows = list(rows)
-    for start in range(0, len(rows), 500):
-        chunk = rows[start : start + 500]
-        condition = Q()
-        for row in chunk:
-            condition |= Q(pk=row["pk"], dirty_seq=row["dirty_seq"])
-        with transaction.atomic():
-            Listing.objects.filter(condition).update(push_pending=False, dirty_since=None)
+    update_from_values(
+        Listing,
+        columns=[("id", "bigint"), ("seq", "bigint")],
+        rows=[(row["pk"], row["dirty_seq"]) for row in rows],
+        assignments="push_pending = %s, dirty_since = NULL",
+        where="{t}.id = v.id AND {t}.dirty_seq = v.seq",
+        params=[False],
+    )
 
 
 def _record_failure(connection: Connection, exc: Exception, *, transient: bool) -> None:
