@@ -258,6 +258,14 @@ def master_cdc(connection_id: int) -> None:
             _master_cdc(connection_id)
 
 
+def request_master_refresh() -> None:
+    """Ask for a CDC run of every active master (at worker start)."""
+    for connection_id in Connection.objects.filter(
+        role=ConnectionRole.MASTER, status=ConnectionStatus.ACTIVE
+    ).values_list("pk", flat=True):
+        request_run("channels.tasks.master_cdc", connection_id, queue="sync", key=f"cdc:{connection_id}")
+
+
 def _master_cdc(connection_id: int) -> None:
     connection = Connection.objects.get(pk=connection_id)
     if connection.role != ConnectionRole.MASTER or connection.status != ConnectionStatus.ACTIVE:

@@ -101,6 +101,18 @@ class HubWorker(SimpleWorker):
     small job costs more than the job), and drops database connections that went bad or aged
     between jobs, as Django does between requests."""
 
+    def work(self, *args: Any, **kwargs: Any) -> bool:
+        # The master may have changed while no worker ran: read its changes first thing
+        # (not for the burst runs tests and commands use to drain the queues).
+        if not kwargs.get("burst"):
+            try:
+                from channels.sync import request_master_refresh
+
+                request_master_refresh()
+            except Exception:
+                logger.warning("could not ask for the master's changes at worker start", exc_info=True)
+        return super().work(*args, **kwargs)
+
     def perform_job(self, job: Job, queue: Queue, execution: Execution) -> bool:
         close_old_connections()
         try:
@@ -253,7 +265,9 @@ def request_run(func: str, *args: Any, queue: str, key: str) -> None:
     def wake() -> None:
         try:
             if redis_connection().set(_wake_key(key), "1", nx=True, ex=WAKE_TTL_SECONDS):
-                enqueue(func, *args, queue=queue)
+                # A run raises only what is worth retrying (a platform's 429, 5xx, timeout):
+                # permanent problems become recorded outcomes inside the run.
+                enqueue(func, *args, queue=queue, retries=3, retry_intervals=(2, 10, 60))
         except Exception:
             logger.warning("could not request %s (%s); the sweeper will retry", func, key, exc_info=True)
 
