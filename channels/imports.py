@@ -29,7 +29,18 @@ from channels.adapters.base import (
 )
 from channels.connections import channel_adapter, master_adapter
 from channels.listings import listing_code, listings_upsert
-from channels.models import ActivityKind, Connection, ImportKind, ImportRun, Listing, Outcome, RunStatus
+from channels.models import (
+    ActivityKind,
+    Connection,
+    ConnectionRole,
+    ConnectionStatus,
+    ImportKind,
+    ImportRun,
+    Listing,
+    Outcome,
+    ProductCodeType,
+    RunStatus,
+)
 from inventory_sync.models import Customer, Item
 from inventory_sync.queueing import enqueue
 from inventory_sync.services.items import items_upsert_from_master
@@ -39,6 +50,15 @@ logger = logging.getLogger(__name__)
 
 MAX_PAGES = 10_000
 MAX_SKIP_REASONS = 1000
+# The accounts QuickBooks requires on an item it is asked to create, by kind.
+ACCOUNTS_NEEDED = {
+    ItemKind.INVENTORY: (
+        ("income_account_id", "an income account"),
+        ("expense_account_id", "a cost of goods sold account"),
+        ("asset_account_id", "an inventory asset account"),
+    ),
+    ItemKind.NON_INVENTORY: (("income_account_id", "an income account"),),
+}
 
 
 def import_start(
@@ -210,11 +230,15 @@ def _import_listings(run: ImportRun, adapter: ChannelAdapter | None = None) -> N
     cursor: str | None = None
     for _ in range(MAX_PAGES):
         page = adapter.fetch_listings(cursor=cursor)
-        result = listings_upsert(connection=run.connection, externals=page.items)
+        # A listing without a product code can never be matched (nor pushed): say so, keep it out.
+        coded = [external for external in page.items if listing_code(run.connection, external)]
+        result = listings_upsert(connection=run.connection, externals=coded)
+        kind = "barcode" if run.connection.product_code_type == ProductCodeType.BARCODE else "SKU"
         skips = [
             (
                 external.external_id,
-                f"{external.title or external.external_id}: no product code, so it cannot be matched",
+                f"{external.title or external.external_id}: no {kind} (the product code of this "
+                "connection), so it cannot be matched",
             )
             for external in page.items
             if not listing_code(run.connection, external)
@@ -237,7 +261,11 @@ def _create_master_items(run: ImportRun, adapter: MasterAdapter | None = None) -
     only where the channel tracks quantity, otherwise NonInventory, with the accounts the admin
     picked; never a duplicate name (a name the master already has is skipped with the reason)."""
     master_connection = (
-        Connection.objects.filter(merchant_id=run.merchant_id, role="master").order_by("pk").first()
+        Connection.objects.filter(
+            merchant_id=run.merchant_id, role=ConnectionRole.MASTER, status=ConnectionStatus.ACTIVE
+        )
+        .order_by("pk")
+        .first()
     )
     if master_connection is None:
         raise PermanentChannelError("connect the master (QuickBooks) before creating items in it")
@@ -258,13 +286,15 @@ def _create_master_items(run: ImportRun, adapter: MasterAdapter | None = None) -
         if name.casefold() in taken_names:
             _progress(run, processed=1, skips=[(listing.sku, f"a master item named {name!r} already exists")])
             continue
-        if kind == ItemKind.INVENTORY and not (
-            options.get("asset_account_id") and options.get("expense_account_id")
-        ):
+        missing = [label for key, label in ACCOUNTS_NEEDED[kind] if not str(options.get(key) or "").strip()]
+        if missing:
+            what = "inventory items" if kind == ItemKind.INVENTORY else "non-inventory items"
             _progress(
                 run,
                 processed=1,
-                skips=[(listing.sku, "inventory items need an asset and an expense account")],
+                skips=[
+                    (listing.sku, f"{name}: {what} need {' and '.join(missing)}: choose them and run again")
+                ],
             )
             continue
         new = NewMasterItem(

@@ -13,20 +13,24 @@ master_on_hand from the read-back. A crash anywhere in between is repaired by ru
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from channels.activity import activity_record
 from channels.adapters.base import (
+    AuthError,
     ChannelAdapter,
+    ChannelError,
     MasterAdapter,
     NotSupported,
     PermanentChannelError,
@@ -55,6 +59,9 @@ from inventory_sync.services.stock import MasterReading, post_reservations
 logger = logging.getLogger(__name__)
 
 MAX_PAYOUT_PAGES = 100
+# QuickBooks' faults for a reference to something that is gone: 610 object not found (an
+# inactive item), 2500 invalid reference.
+NOT_FOUND_FAULTS = frozenset({"610", "2500"})
 
 
 class PostingHeld(Exception):
@@ -92,7 +99,9 @@ def sync_payouts(*, connection: Connection, adapter: ChannelAdapter | None = Non
     latest = (
         Payout.objects.filter(connection=connection).order_by("-date").values_list("date", flat=True).first()
     )
-    since = latest or (timezone.now().date().replace(day=1))
+    # The first time: payouts paid since the connection was made. Earlier ones were the business
+    # of whatever recorded sales before the hub (posting them now could count them twice).
+    since = latest or timezone.localdate(connection.created_at)
     created = []
     cursor: str | None = None
     try:
@@ -149,18 +158,30 @@ class PostingPlan:
     orders: int
     units: Decimal
     total: Decimal
+    # Orders refunded in this payout whose sale an earlier posting already recorded.
+    refunded_elsewhere: list[str] = field(default_factory=list)
 
 
-def _orders_of(posting: Posting, adapter: ChannelAdapter | None) -> list[Order]:
+def _order_ids_of(posting: Posting, adapter: ChannelAdapter | None) -> list[int]:
+    """The hub's ids of the orders this posting records, fetching from the channel any that
+    the webhooks and the catch-up have not brought yet. Ids, not rows: a payout can carry tens
+    of thousands of orders."""
     connection = posting.connection
     if posting.order_id:
-        return [posting.order] if posting.order else []
+        return [posting.order_id]
     assert posting.payout is not None
     wanted = [str(x) for x in posting.payout.order_external_ids]
-    found = {o.external_id: o for o in Order.objects.filter(connection=connection, external_id__in=wanted)}
+
+    def known() -> dict[str, int]:
+        return dict(
+            Order.objects.filter(connection=connection, external_id__in=wanted).values_list(
+                "external_id", "pk"
+            )
+        )
+
+    found = known()
     missing = [x for x in wanted if x not in found]
     if missing and adapter is not None:
-        # Orders the webhooks and the catch-up have not brought yet: fetch them now.
         for external_id in missing:
             try:
                 snapshot = adapter.fetch_order(external_id)
@@ -169,9 +190,7 @@ def _orders_of(posting: Posting, adapter: ChannelAdapter | None) -> list[Order]:
                 )
             except (PermanentChannelError, OrderRejected) as exc:
                 raise PostingHeld(f"order {external_id} of the payout could not be fetched: {exc}") from exc
-        found = {
-            o.external_id: o for o in Order.objects.filter(connection=connection, external_id__in=wanted)
-        }
+        found = known()
         missing = [x for x in wanted if x not in found]
     if missing:
         raise PostingHeld(
@@ -181,8 +200,7 @@ def _orders_of(posting: Posting, adapter: ChannelAdapter | None) -> list[Order]:
 
 
 def plan_posting(posting: Posting, *, adapter: ChannelAdapter | None = None) -> PostingPlan:
-    orders = _orders_of(posting, adapter)
-    order_ids = [o.pk for o in orders]
+    order_ids = _order_ids_of(posting, adapter)
     staged = list(
         OrderLine.objects.filter(order_id__in=order_ids, state=LineState.STAGED)
         .values_list("order__number", "product_code")
@@ -195,21 +213,21 @@ def plan_posting(posting: Posting, *, adapter: ChannelAdapter | None = None) -> 
             f"lines of order(s) {', '.join(numbers[:10])} wait in the staging area "
             f"(codes {', '.join(codes)}): add their matchings to post this payout"
         )
+    # Plain tuples, not model rows: one payout may hold tens of thousands of reservations.
     rows = list(
         Reservation.objects.filter(line__order_id__in=order_ids, state=ReservationState.OPEN)
-        .select_related("item", "line")
         .order_by("item_id", "pk")
+        .values_list("pk", "item_id", "quantity", "line__unit_price")
     )
-    no_master = sorted({r.item.sku or r.item.name for r in rows if not r.item.master_id})
-    if no_master:
-        raise PostingHeld(f"items without a master id cannot be posted: {', '.join(no_master[:10])}")
     quantity: dict[int, Decimal] = defaultdict(Decimal)
     amount: dict[int, Decimal] = defaultdict(Decimal)
-    items: dict[int, Item] = {}
-    for reservation in rows:
-        quantity[reservation.item_id] += reservation.quantity
-        amount[reservation.item_id] += reservation.quantity * reservation.line.unit_price
-        items[reservation.item_id] = reservation.item
+    for _, item_id, units, unit_price in rows:
+        quantity[item_id] += units
+        amount[item_id] += units * unit_price
+    items = {item.pk: item for item in Item.objects.filter(pk__in=list(quantity))}
+    no_master = sorted({item.sku or item.name for item in items.values() if not item.master_id})
+    if no_master:
+        raise PostingHeld(f"items without a master id cannot be posted: {', '.join(no_master[:10])}")
     lines = [
         SaleLine(
             item_external_id=items[item_id].master_id,
@@ -221,13 +239,42 @@ def plan_posting(posting: Posting, *, adapter: ChannelAdapter | None = None) -> 
         if quantity[item_id] > 0
     ]
     return PostingPlan(
-        reservation_ids=[r.pk for r in rows],
+        reservation_ids=[row[0] for row in rows],
         lines=lines,
         item_master_ids=[items[i].master_id for i in sorted(quantity)],
-        orders=len(orders),
+        orders=len(order_ids),
         units=sum(quantity.values(), Decimal(0)),
         total=sum((line.amount for line in lines), Decimal(0)),
+        refunded_elsewhere=_refunded_elsewhere(posting),
     )
+
+
+def _refunded_elsewhere(posting: Posting) -> list[str]:
+    """Orders refunded in this payout that are not among its sales and whose lines were posted
+    before: their refund is money only, as far as this posting goes."""
+    if posting.payout is None:
+        return []
+    payout = posting.payout
+    charged = {str(x) for x in payout.order_external_ids}
+    refunded = [str(x) for x in payout.refund_order_external_ids if str(x) not in charged]
+    if not refunded:
+        return []
+    return sorted(
+        Order.objects.filter(
+            connection=posting.connection, external_id__in=refunded, lines__state=LineState.POSTED
+        )
+        .values_list("number", flat=True)
+        .distinct()
+    )
+
+
+def _money(value: Decimal) -> str:
+    return str(Decimal(value).quantize(Decimal("0.01")))
+
+
+def _quantity(value: Decimal) -> str:
+    """600, not 6E+2 (what Decimal.normalize() prints for a round number)."""
+    return format(Decimal(value).normalize(), "f")
 
 
 def _sale_for(posting: Posting, plan: PostingPlan) -> SalePosting:
@@ -235,10 +282,22 @@ def _sale_for(posting: Posting, plan: PostingPlan) -> SalePosting:
     if not connection.posting_customer_ref:
         raise PostingHeld(f"choose the master customer for postings of {connection.name} in its settings")
     lines = list(plan.lines)
-    memo = f"{connection.name}: {plan.orders} order(s), {plan.units.normalize()} unit(s)"
+    memo = f"{connection.name}: {plan.orders} order(s), {_quantity(plan.units)} unit(s)"
     if posting.payout is not None:
         payout = posting.payout
-        memo += f"; payout {payout.external_id} of {payout.amount} {payout.currency}, fees {payout.fees}"
+        memo += (
+            f"; payout {payout.external_id} of {_money(payout.amount)} {payout.currency}: gross sales "
+            f"{_money(payout.gross_sales)}, fees {_money(payout.fees)}"
+            + ("" if connection.posting_fee_item_ref else " (not on a line: no fee item chosen)")
+            + f", refunds {_money(payout.refunds)}"
+        )
+        if plan.refunded_elsewhere:
+            # Their sale went to QuickBooks with an earlier posting; the hub does not reverse it.
+            memo += (
+                "; refunds of orders posted earlier, not reversed here: "
+                + ", ".join(plan.refunded_elsewhere[:20])
+                + ("..." if len(plan.refunded_elsewhere) > 20 else "")
+            )
         if payout.fees and connection.posting_fee_item_ref:
             lines.append(
                 SaleLine(
@@ -273,39 +332,66 @@ def _sale_for(posting: Posting, plan: PostingPlan) -> SalePosting:
 def run_posting(
     posting_id: int, *, master: MasterAdapter | None = None, channel: ChannelAdapter | None = None
 ) -> Posting:
-    """Post, read back, close: see the module docstring. Safe to run again at any point."""
+    """Post, read back, close: see the module docstring. Safe to run again at any point.
+
+    What can go wrong is kept on the posting, never half applied:
+    - HELD (`hold_reason`): the posting cannot go out yet (staged lines, orders the channel
+      cannot give, no customer chosen); every postings run tries it again.
+    - FAILED (`error`, `fault` = QuickBooks' raw answer): QuickBooks refused the sale (an item
+      deleted there, a revoked authorisation). Nothing was created, so the next attempt gets a
+      fresh request id (QuickBooks answers a repeated one with the first answer, the Fault
+      included). Staff retry it once the cause is fixed.
+    - PENDING with `error`: a transient failure (QuickBooks or the channel unreachable,
+      throttled); raised again for the job's retry, with the same request id.
+    - A sale QuickBooks accepted whose quantities could not be read back (or whose local commit
+      failed) keeps its request id and the transaction's id: running it again replays the same
+      sale and finishes the local half.
+    """
     posting = Posting.objects.select_related("connection", "master", "payout", "order").get(pk=posting_id)
     if posting.status == PostingStatus.POSTED:
         return posting
-    Posting.objects.filter(pk=posting.pk).update(attempts=posting.attempts + 1)
+    Posting.objects.filter(pk=posting.pk).update(attempts=F("attempts") + 1)
     try:
         plan = plan_posting(posting, adapter=channel or _channel_adapter_or_none(posting.connection))
         if not plan.lines:
             _finish(posting, plan, master_txn_id="", doc_number="", readings=[])
             return Posting.objects.get(pk=posting.pk)
         sale = _sale_for(posting, plan)
+    except TransientChannelError as exc:
+        _hold(
+            posting, f"{posting.connection.name} could not be read ({exc}); the next postings run tries again"
+        )
+        return Posting.objects.get(pk=posting.pk)
     except PostingHeld as held:
-        Posting.objects.filter(pk=posting.pk).update(status=PostingStatus.HELD, hold_reason=str(held))
+        _hold(posting, str(held))
         return Posting.objects.get(pk=posting.pk)
     master = master or master_adapter(posting.master)
     try:
         posted = master.post_sale(sale)
-        externals = master.fetch_items_by_id(plan.item_master_ids)
-    except TransientChannelError:
-        raise  # the job retries with backoff; the same request id makes the retry safe
+    except TransientChannelError as exc:
+        # The job retries with backoff; the same request id makes the retry safe.
+        Posting.objects.filter(pk=posting.pk).update(error=f"{exc} (will be retried)", hold_reason="")
+        raise
     except PermanentChannelError as exc:
+        _fail(posting, sale, master, plan, exc)
+        return Posting.objects.get(pk=posting.pk)
+    try:
+        externals = master.fetch_items_by_id(plan.item_master_ids)
+    except ChannelError as exc:
         Posting.objects.filter(pk=posting.pk).update(
-            status=PostingStatus.FAILED, error=str(exc), fault=exc.raw or "", hold_reason=""
+            status=PostingStatus.PENDING if isinstance(exc, TransientChannelError) else PostingStatus.FAILED,
+            master_txn_id=posted.external_id,
+            doc_number=posted.doc_number[:21],
+            error=(
+                f"{sale.doc_number} is in {posting.master.name} (transaction {posted.external_id}) but its "
+                f"quantities could not be read back: {exc}. Running it again finishes it without "
+                "posting twice."
+            ),
+            fault=exc.raw or "",
+            hold_reason="",
         )
-        activity_record(
-            merchant_id=posting.merchant_id,
-            connection=posting.connection,
-            kind=ActivityKind.POSTING,
-            outcome=Outcome.ERROR,
-            summary=f"Posting {sale.doc_number} to {posting.master.name} failed: {exc}",
-            payload=exc.raw or "",
-            details={"posting": posting.pk},
-        )
+        if isinstance(exc, TransientChannelError):
+            raise
         return Posting.objects.get(pk=posting.pk)
     item_ids = dict(
         Item.objects.filter(merchant_id=posting.merchant_id, master_id__in=plan.item_master_ids).values_list(
@@ -317,18 +403,86 @@ def run_posting(
         for e in externals
         if e.external_id in item_ids and e.qty_on_hand is not None
     ]
-    _finish(posting, plan, master_txn_id=posted.external_id, doc_number=posted.doc_number, readings=readings)
+    try:
+        _finish(
+            posting, plan, master_txn_id=posted.external_id, doc_number=posted.doc_number, readings=readings
+        )
+    except Exception as exc:
+        # QuickBooks has the sale; the local half rolled back. Say so, and let the retry replay it.
+        with contextlib.suppress(Exception):
+            Posting.objects.filter(pk=posting.pk).update(
+                master_txn_id=posted.external_id,
+                error=(
+                    f"{sale.doc_number} is in {posting.master.name} (transaction {posted.external_id}) but "
+                    f"the hub could not record it ({type(exc).__name__}: {exc}); running it again "
+                    "finishes it without posting twice."
+                ),
+            )
+        raise
     activity_record(
         merchant_id=posting.merchant_id,
         connection=posting.connection,
         kind=ActivityKind.POSTING,
         summary=(
             f"Posted {sale.doc_number} to {posting.master.name}: {plan.orders} order(s), "
-            f"{len(plan.lines)} item line(s), {plan.units.normalize()} unit(s), {plan.total}"
+            f"{len(plan.lines)} item line(s), {_quantity(plan.units)} unit(s), {plan.total}"
         ),
         details={"posting": posting.pk, "master_txn_id": posted.external_id},
     )
     return Posting.objects.get(pk=posting.pk)
+
+
+def _hold(posting: Posting, reason: str) -> None:
+    Posting.objects.filter(pk=posting.pk).update(status=PostingStatus.HELD, hold_reason=reason, error="")
+
+
+def _fail(
+    posting: Posting, sale: SalePosting, master: MasterAdapter, plan: PostingPlan, exc: PermanentChannelError
+) -> None:
+    """QuickBooks refused the sale: record why, with its raw answer, and make a retry possible."""
+    message = str(exc)
+    if exc.code in NOT_FOUND_FAULTS:
+        gone = _items_gone(master, plan)
+        if gone:
+            message = (
+                f"{', '.join(gone)} no longer exist(s) in {posting.master.name} (deleted or made inactive): "
+                f"make it active again there, or match the product to another item, then retry. ({exc})"
+            )
+    update: dict[str, object] = {
+        "status": PostingStatus.FAILED,
+        "error": message,
+        "fault": exc.raw or "",
+        "hold_reason": "",
+    }
+    if (exc.code or isinstance(exc, AuthError)) and not posting.master_txn_id:
+        # A Fault (or a refused token) means nothing was created. QuickBooks would answer the same
+        # request id with the same Fault forever, so the retry must ask afresh. Never once a sale
+        # under this request id is known to exist: its replay is what keeps it single.
+        update["request_id"] = request_id_for("retry", posting.request_id, posting.attempts + 1)
+    Posting.objects.filter(pk=posting.pk).update(**update)
+    activity_record(
+        merchant_id=posting.merchant_id,
+        connection=posting.connection,
+        kind=ActivityKind.POSTING,
+        outcome=Outcome.ERROR,
+        summary=f"Posting {sale.doc_number} to {posting.master.name} failed: {message}"[:300],
+        payload=exc.raw or "",
+        details={"posting": posting.pk},
+    )
+
+
+def _items_gone(master: MasterAdapter, plan: PostingPlan) -> list[str]:
+    """The items of the plan QuickBooks no longer has active, by name (best effort)."""
+    try:
+        found = {e.external_id: e for e in master.fetch_items_by_id(plan.item_master_ids)}
+    except ChannelError:
+        return []
+    names = {line.item_external_id: line.description for line in plan.lines}
+    return [
+        f"{names.get(item_id) or item_id} (QuickBooks id {item_id})"
+        for item_id in plan.item_master_ids
+        if item_id not in found or not found[item_id].active
+    ]
 
 
 def _finish(
