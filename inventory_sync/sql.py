@@ -8,10 +8,18 @@ support UPDATE ... FROM; they only name the VALUES columns differently.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from django.db import connection
 from django.db.models import Model
+
+
+def _adapt(value: Any) -> Any:
+    """Values as the ORM would store them (SQLite keeps datetimes as text in Django's format)."""
+    if isinstance(value, datetime):
+        return connection.ops.adapt_datetimefield_value(value)
+    return value
 
 
 def update_from_values(
@@ -47,11 +55,11 @@ def update_from_values(
             target = table
         alias = " AS t" if connection.vendor == "postgresql" else ""
         sql_assignments, sql_where = assignments.format(t=target), where.format(t=target)
-        flat = [value for row in part for value in row]
+        flat = [_adapt(value) for row in part for value in row]
         with connection.cursor() as cursor:
             cursor.execute(
                 f"UPDATE {table}{alias} SET {sql_assignments} FROM {values} WHERE {sql_where}",  # noqa: S608
-                [*params, *flat],
+                [*map(_adapt, params), *flat],
             )
             updated += cursor.rowcount
     return updated

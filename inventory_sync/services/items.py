@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils import timezone
 
 from channels.adapters.base import ExternalItem, ItemKind
-from inventory_sync.models import Item, ItemType, Merchant
+from inventory_sync.models import Item, ItemType, Merchant, normalize_code
 from inventory_sync.services.stock import MasterReading, apply_master_readings
 
 _TYPES = {
@@ -79,7 +80,11 @@ def items_upsert_from_master(
     for external in externals:
         if external.kind not in _TYPES:
             result.skipped.append(
-                (external.external_id, f"{external.name}: {external.kind} items are not stocked")
+                (
+                    external.external_id,
+                    f"{external.name}: a group or category in the master holds no stock of its own, "
+                    "so it is not imported (its component items are)",
+                )
             )
             continue
         if not external.name:
@@ -93,23 +98,45 @@ def items_upsert_from_master(
                 master_id__in=[e.external_id for e in wanted]
             )
         }
+        fresh: list[Item] = []
+        changed_items: list[Item] = []
         for external in wanted:
             values = _catalogue_values(external)
             item = existing.get(external.external_id)
             if item is None:
                 item = Item(merchant_id=merchant_id, master_id=external.external_id, **values)
-                item.save()
+                item.sku_normalized, item.barcode_normalized = (
+                    normalize_code(item.sku),
+                    normalize_code(item.barcode),
+                )
                 existing[external.external_id] = item
-                result.created.append(item.pk)
+                fresh.append(item)
+                continue
+            changed = [name for name, value in values.items() if not _same(getattr(item, name), value)]
+            if changed:
+                for name in changed:
+                    setattr(item, name, values[name])
+                item.sku_normalized, item.barcode_normalized = (
+                    normalize_code(item.sku),
+                    normalize_code(item.barcode),
+                )
+                changed_items.append(item)
+                result.updated.append(item.pk)
             else:
-                changed = [name for name, value in values.items() if not _same(getattr(item, name), value)]
-                if changed:
-                    for name in changed:
-                        setattr(item, name, values[name])
-                    item.save(update_fields=[*changed, "updated_at"])
-                    result.updated.append(item.pk)
-                else:
-                    result.unchanged.append(item.pk)
+                result.unchanged.append(item.pk)
+        # One INSERT for the new items of a page and one UPDATE for the changed ones.
+        if fresh:
+            Item.objects.bulk_create(fresh)
+            result.created += [item.pk for item in fresh]
+        if changed_items:
+            now = timezone.now()
+            for item in changed_items:
+                item.updated_at = now
+            Item.objects.bulk_update(
+                changed_items, [*CATALOGUE_FIELDS, "sku_normalized", "barcode_normalized", "updated_at"]
+            )
+        for external in wanted:
+            item = existing[external.external_id]
             before[item.pk] = item.master_on_hand
             if external.kind == ItemKind.INVENTORY and external.tracked and external.qty_on_hand is not None:
                 readings.append(

@@ -20,9 +20,10 @@ from django.utils import timezone
 
 from channels.adapters.base import ExternalOrder, ExternalOrderLine
 from channels.adapters.base import OrderStatus as ChannelStatus
-from channels.models import Connection, ProductCodeType
+from channels.models import Connection, PostingMode, ProductCodeType
 from channels.push import note_channel_changes
 from inventory_sync.models import LineState, Order, OrderLine, OrderStatus, normalize_code
+from inventory_sync.queueing import request_run
 from inventory_sync.services import stock
 from mapping.services import resolve_codes
 
@@ -46,6 +47,7 @@ _STATUS = {
     ChannelStatus.REFUNDED: OrderStatus.REFUNDED,
 }
 _CLOSED = {OrderStatus.CANCELLED, OrderStatus.REFUNDED}
+PER_ORDER_MODES = {PostingMode.PER_ORDER_RECEIPT, PostingMode.PER_ORDER_INVOICE}
 
 
 class OrderRejected(Exception):
@@ -306,6 +308,17 @@ def order_apply_snapshots(
             source=source,
         )
         note_channel_changes(connection_id=connection.pk, code_deltas=dict(deltas), happened_at=happened)
+        if connection.posting_mode in PER_ORDER_MODES and any(
+            order.status == OrderStatus.FULFILLED and previous != OrderStatus.FULFILLED
+            for order, _, previous in applied
+        ):
+            # Per-order posting: as soon as the order is fulfilled, not at the next scheduled run.
+            request_run(
+                "inventory_sync.tasks.postings_for_connection",
+                connection.pk,
+                queue="postings",
+                key=f"postings:{connection.pk}",
+            )
     for order, _, _ in applied:
         live, staged, released = counts.get(order.pk, (0, 0, 0))
         results[order.external_id] = OrderApplied(

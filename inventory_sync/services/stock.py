@@ -37,6 +37,7 @@ from inventory_sync.models import (
     ReservationState,
     StockMovement,
 )
+from inventory_sync.sql import update_from_values
 
 logger = logging.getLogger(__name__)
 
@@ -161,11 +162,26 @@ class _Ledger:
     def flush(self) -> None:
         if self.rows:
             StockMovement.objects.bulk_create(self.rows)
-        for item_id, (on_hand, reserved) in sorted(self.deltas.items()):
-            if on_hand or reserved:
-                Item.objects.filter(pk=item_id).update(
-                    master_on_hand=F("master_on_hand") + on_hand, reserved=F("reserved") + reserved
-                )
+        moved = [
+            (item_id, on_hand, reserved)
+            for item_id, (on_hand, reserved) in sorted(self.deltas.items())
+            if on_hand or reserved
+        ]
+        if len(moved) == 1:
+            item_id, on_hand, reserved = moved[0]
+            Item.objects.filter(pk=item_id).update(
+                master_on_hand=F("master_on_hand") + on_hand, reserved=F("reserved") + reserved
+            )
+        elif moved:
+            update_from_values(
+                Item,
+                columns=[("id", "bigint"), ("on_hand", "numeric"), ("reserved", "numeric")],
+                rows=moved,
+                assignments=(
+                    "master_on_hand = {t}.master_on_hand + v.on_hand, reserved = {t}.reserved + v.reserved"
+                ),
+                where="{t}.id = v.id",
+            )
         self.rows = []
         self.deltas.clear()
 
@@ -443,12 +459,17 @@ def _apply_readings(
                 key=f"{key_prefix}:{item_id}:{reading.updated_at.isoformat()}:{reading.sync_token}:{reading.qty_on_hand}",
                 on_hand_delta=delta,
             )
-        Item.objects.filter(pk=item_id).update(
-            master_updated_at=reading.updated_at, sync_token=reading.sync_token
-        )
         item.master_updated_at = reading.updated_at
         item.sync_token = reading.sync_token
         applied.append(item_id)
+    if applied:
+        update_from_values(
+            Item,
+            columns=[("id", "bigint"), ("updated", "timestamptz"), ("token", "varchar")],
+            rows=[(i, items[i].master_updated_at, items[i].sync_token) for i in applied],
+            assignments="master_updated_at = v.updated, sync_token = v.token",
+            where="{t}.id = v.id",
+        )
     return applied
 
 
@@ -475,31 +496,37 @@ def post_reservations(
     skipped, ledger keys are unique).
     """
     merchant_id = merchant if isinstance(merchant, int) else merchant.pk
+    ids = sorted(set(reservation_ids))
     with transaction.atomic():
-        candidates = list(Reservation.objects.filter(pk__in=reservation_ids, merchant_id=merchant_id))
-        if len(candidates) != len(set(reservation_ids)):
+        known = list(
+            Reservation.objects.filter(pk__in=ids, merchant_id=merchant_id).values_list("pk", "item_id")
+        )
+        if len(known) != len(ids):
             raise CrossMerchant("some reservations are unknown or belong to another merchant")
         items = lock_items(
             merchant_id=merchant_id,
-            item_ids=[r.item_id for r in candidates] + [r.item_id for r in readings],
+            item_ids=[item_id for _, item_id in known] + [r.item_id for r in readings],
         )
+        # Under the item locks, the ones still open (a re-run finds none).
         reservations = list(
             Reservation.objects.select_for_update()
-            .filter(pk__in=[r.pk for r in candidates], state=ReservationState.OPEN)
+            .filter(pk__in=ids, state=ReservationState.OPEN)
             .order_by("pk")
+            .values_list("pk", "item_id", "quantity", "line_id")
         )
         per_item: dict[int, Decimal] = defaultdict(Decimal)
         now = timezone.now()
-        for reservation in reservations:
-            per_item[reservation.item_id] += reservation.quantity
-        Reservation.objects.filter(pk__in=[r.pk for r in reservations]).update(
+        for _, item_id, quantity, _ in reservations:
+            per_item[item_id] += quantity
+        closing = [pk for pk, _, _, _ in reservations]
+        Reservation.objects.filter(pk__in=closing).update(
             state=ReservationState.POSTED,
             quantity=ZERO,
             revision=F("revision") + 1,
             closed_at=now,
             posting_ref=posting_ref[:100],
         )
-        OrderLine.objects.filter(pk__in=[r.line_id for r in reservations]).update(
+        OrderLine.objects.filter(pk__in=[line_id for _, _, _, line_id in reservations]).update(
             state=LineState.POSTED, updated_at=now
         )
         ledger = _Ledger(items)
