@@ -21,6 +21,7 @@ urlpatterns = [
     path("imports/", views.imports, name="imports"),
     path("imports/create-items/", views.import_create_items, name="import-create-items"),
     path("imports/<int:run_id>/", views.import_detail, name="import-detail"),
+    path("listings/", views.listings, name="listings"),
     path("activity/", views.activity, name="activity"),
     path("activity/<int:activity_id>/", views.activity_detail, name="activity-detail"),
     path("activity/<int:activity_id>/retry/", views.activity_retry, name="activity-retry"),

@@ -19,7 +19,7 @@ from django_tables2 import RequestConfig
 from channels.activity import activity_record
 from channels.adapters.base import ChannelError
 from channels.connections import adapter_for, channel_adapter, master_adapter, store_tokens
-from channels.filters import ActivityFilter
+from channels.filters import ActivityFilter, ListingFilter
 from channels.forms import (
     ConnectionSettingsForm,
     CreateItemsForm,
@@ -38,14 +38,16 @@ from channels.models import (
     EventStatus,
     ImportKind,
     ImportRun,
+    Listing,
     Outcome,
 )
 from channels.preview import preview_sync
 from channels.push import mark_connection_dirty
-from channels.tables import ActivityTable
+from channels.tables import ActivityTable, ListingTable
 from channels.webhooks import retry_event
 from inventory_sync.models import Role
 from inventory_sync.queueing import request_run
+from inventory_sync.tables import page_size
 from inventory_sync.tenancy import current_merchant, get_scoped_or_404, require_role
 
 
@@ -58,8 +60,23 @@ def activity(request: HttpRequest) -> HttpResponse:
         merchant=merchant,
     )
     table = ActivityTable(filterset.qs)
-    RequestConfig(request, paginate={"per_page": 50}).configure(table)
+    RequestConfig(request, paginate={"per_page": page_size(request)}).configure(table)
     return render(request, "channels/activity.html", {"filter": filterset, "table": table})
+
+
+@require_role(Role.VIEWER)
+def listings(request: HttpRequest) -> HttpResponse:
+    """Every channel listing with what the hub pushed and what the channel shows; the overview's
+    drift figure lands here filtered to the drifted ones."""
+    merchant = current_merchant(request)
+    filterset = ListingFilter(
+        request.GET,
+        queryset=Listing.objects.for_merchant(merchant).select_related("connection", "item"),
+        merchant=merchant,
+    )
+    table = ListingTable(filterset.qs)
+    RequestConfig(request, paginate={"per_page": page_size(request)}).configure(table)
+    return render(request, "channels/listings.html", {"filter": filterset, "table": table})
 
 
 @require_role(Role.VIEWER)

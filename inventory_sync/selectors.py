@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
 
 from inventory_sync.models import Item, ItemType, LineState, Merchant, Order, OrderLine, OrderStatus
 
@@ -17,19 +18,28 @@ def stocked_items(*, merchant: Merchant) -> Any:
 
 
 def overview_figures(*, merchant: Merchant) -> dict[str, Any]:
-    """The numbers that need attention, in a fixed handful of queries."""
+    """The numbers that need attention, in a fixed handful of queries. Each one is the row count
+    of the filtered list the overview links it to (see `overview_links`)."""
+    from channels.adapters.base import PushOutcome
+    from channels.models import Activity, Listing, Outcome
+
     items = stocked_items(merchant=merchant).aggregate(
         total=Count("pk"),
         sold_out=Count("pk", filter=Q(available__lte=0)),
         oversold=Count("pk", filter=Q(available__lt=0)),
         below_reorder=Count("pk", filter=Q(reorder_point__isnull=False, available__lt=F("reorder_point"))),
     )
-    staged = (
-        OrderLine.objects.for_merchant(merchant)
-        .filter(state=LineState.STAGED)
-        .aggregate(lines=Count("pk"), units=Sum("quantity"), codes=Count("code_normalized", distinct=True))
-    )
+    staged_lines = OrderLine.objects.for_merchant(merchant).filter(state=LineState.STAGED)
+    staged = staged_lines.aggregate(lines=Count("pk"), units=Sum("quantity"))
+    # A code waits per channel: the staging area has one row per (connection, code).
+    staged_codes = staged_lines.values("connection_id", "code_normalized").distinct().count()
     open_orders = Order.objects.for_merchant(merchant).filter(status=OrderStatus.OPEN).count()
+    drift = Listing.objects.for_merchant(merchant).filter(last_push_outcome=PushOutcome.DRIFT).count()
+    failed_jobs = (
+        Activity.objects.for_merchant(merchant)
+        .filter(outcome=Outcome.ERROR, resolved_at__isnull=True)
+        .count()
+    )
     return {
         "items": items["total"],
         "sold_out": items["sold_out"],
@@ -37,9 +47,36 @@ def overview_figures(*, merchant: Merchant) -> dict[str, Any]:
         "below_reorder": items["below_reorder"],
         "staged_lines": staged["lines"],
         "staged_units": staged["units"] or 0,
-        "staged_codes": staged["codes"],
+        "staged_codes": staged_codes,
         "open_orders": open_orders,
+        "drift": drift,
+        "failed_jobs": failed_jobs,
     }
+
+
+def overview_links() -> dict[str, str]:
+    """Where each overview figure leads: the list filtered to exactly the rows it counts."""
+    from django.urls import reverse
+
+    from channels.adapters.base import PushOutcome
+
+    items, orders = reverse("items"), reverse("orders")
+    return {
+        "oversold": f"{items}?status={ItemStatus.OVERSOLD}",
+        "sold_out": f"{items}?status={ItemStatus.SOLD_OUT}",
+        "below_reorder": f"{items}?status={ItemStatus.BELOW_REORDER}",
+        "staged": reverse("staging"),
+        "drift": f"{reverse('listings')}?outcome={PushOutcome.DRIFT}",
+        "failed_jobs": f"{reverse('activity')}?outcome=error&open_errors=true",
+        "open_orders": f"{orders}?status={OrderStatus.OPEN}",
+    }
+
+
+def overview_connections(*, merchant: Merchant) -> list[Any]:
+    """Every connection with its status and last successful sync, master first."""
+    from channels.models import Connection
+
+    return list(Connection.objects.for_merchant(merchant).order_by("-role", "name"))  # master, then channels
 
 
 @dataclass(frozen=True)
@@ -207,11 +244,17 @@ def stock_chart(*, item: Item, limit: int = 400, width: int = 720, height: int =
 
 
 def orders_for_list(*, merchant: Merchant) -> Any:
+    """Orders with their units and staged lines. Correlated subqueries rather than a join and
+    GROUP BY: a page sorted by date then reads its 50 orders by index and sums only their lines,
+    instead of aggregating every order of the merchant before the LIMIT."""
+    lines = OrderLine.objects.filter(order=OuterRef("pk")).order_by().values("order")
     return (
         Order.objects.for_merchant(merchant)
         .select_related("connection")
         .annotate(
-            staged_lines=Count("lines", filter=Q(lines__state=LineState.STAGED)),
-            units=Sum("lines__quantity"),
+            staged_lines=Coalesce(
+                Subquery(lines.filter(state=LineState.STAGED).annotate(n=Count("pk")).values("n")), 0
+            ),
+            units=Subquery(lines.annotate(total=Sum("quantity")).values("total")),
         )
     )

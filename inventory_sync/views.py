@@ -16,7 +16,7 @@ from inventory_sync import selectors
 from inventory_sync.filters import ItemFilter, OrderFilter
 from inventory_sync.models import Item, LineState, Membership, Merchant, Order, OrderLine, OrderStatus, Role
 from inventory_sync.services.orders import order_mark_dispatched
-from inventory_sync.tables import ItemTable, OrderTable
+from inventory_sync.tables import ItemTable, OrderTable, page_size
 from inventory_sync.tenancy import SESSION_KEY, current_merchant, get_scoped_or_404, public, require_role
 
 login = public(auth_views.LoginView.as_view(redirect_authenticated_user=True))
@@ -26,7 +26,15 @@ logout = public(auth_views.LogoutView.as_view())
 @require_role(Role.VIEWER)
 def overview(request: HttpRequest) -> HttpResponse:
     merchant = current_merchant(request)
-    return render(request, "overview.html", {"figures": selectors.overview_figures(merchant=merchant)})
+    return render(
+        request,
+        "overview.html",
+        {
+            "figures": selectors.overview_figures(merchant=merchant),
+            "links": selectors.overview_links(),
+            "connections": selectors.overview_connections(merchant=merchant),
+        },
+    )
 
 
 @require_POST
@@ -55,7 +63,7 @@ def items(request: HttpRequest) -> HttpResponse:
     merchant = current_merchant(request)
     filterset = ItemFilter(request.GET, queryset=Item.objects.for_merchant(merchant))
     table = ItemTable(filterset.qs, connections=_channels(merchant))
-    RequestConfig(request, paginate={"per_page": _per_page(request)}).configure(table)
+    RequestConfig(request, paginate={"per_page": page_size(request)}).configure(table)
     return render(request, "items/list.html", {"filter": filterset, "table": table})
 
 
@@ -98,7 +106,7 @@ def orders(request: HttpRequest) -> HttpResponse:
         request.GET, queryset=selectors.orders_for_list(merchant=merchant), merchant=merchant
     )
     table = OrderTable(filterset.qs)
-    RequestConfig(request, paginate={"per_page": _per_page(request)}).configure(table)
+    RequestConfig(request, paginate={"per_page": page_size(request)}).configure(table)
     page_ids = {order.pk for order in table.page.object_list.data} if hasattr(table, "page") else set()
     table.allocation = selectors.fulfilment_view(merchant=merchant, order_ids=page_ids)
     return render(request, "orders/list.html", {"filter": filterset, "table": table})
@@ -122,10 +130,3 @@ def order_dispatch(request: HttpRequest, order_id: int) -> HttpResponse:
     count = order_mark_dispatched(order=order, user=request.user)
     messages.success(request, f"Order {order} marked dispatched: {count} line(s) no longer reserve stock.")
     return redirect("order-detail", order_id=order.pk)
-
-
-def _per_page(request: HttpRequest) -> int:
-    try:
-        return max(10, min(int(request.GET.get("per_page", 50)), 500))
-    except ValueError:
-        return 50

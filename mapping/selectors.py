@@ -11,13 +11,29 @@ from inventory_sync.models import Item, LineState, Merchant, OrderLine, normaliz
 from mapping.models import Matching
 
 
-def staged_codes(*, merchant: Merchant, connection_id: int | None = None, search: str = "") -> Any:
-    """One row per (connection, code) waiting in the staging area, most units first."""
+def _staged_lines(*, merchant: Merchant, connection_id: int | None, search: str) -> Any:
     lines = OrderLine.objects.for_merchant(merchant).filter(state=LineState.STAGED)
     if connection_id:
         lines = lines.filter(connection_id=connection_id)
     if search.strip():
         lines = lines.filter(code_normalized__contains=normalize_code(search))
+    return lines
+
+
+def staged_totals(
+    *, merchant: Merchant, connection_id: int | None = None, search: str = ""
+) -> dict[str, int]:
+    """Lines and units waiting, for the same filters as `staged_codes` (whose row count is the
+    number of codes)."""
+    totals = _staged_lines(merchant=merchant, connection_id=connection_id, search=search).aggregate(
+        lines=Count("pk"), units=Sum("quantity")
+    )
+    return {"lines": totals["lines"], "units": totals["units"] or 0}
+
+
+def staged_codes(*, merchant: Merchant, connection_id: int | None = None, search: str = "") -> Any:
+    """One row per (connection, code) waiting in the staging area, most units first."""
+    lines = _staged_lines(merchant=merchant, connection_id=connection_id, search=search)
     return (
         lines.values("connection_id", "connection__name", "code_normalized")
         .annotate(

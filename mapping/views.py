@@ -13,6 +13,7 @@ from django_tables2 import RequestConfig
 
 from channels.models import Connection, ConnectionRole
 from inventory_sync.models import Role
+from inventory_sync.tables import page_size
 from inventory_sync.tenancy import current_merchant, get_scoped_or_404, require_role
 from mapping import selectors
 from mapping.forms import MatchForm, parse_picks
@@ -30,16 +31,15 @@ from mapping.tables import MatchingTable, StagedCodeTable
 @require_role(Role.VIEWER)
 def staging(request: HttpRequest) -> HttpResponse:
     merchant = current_merchant(request)
-    connection_id = request.GET.get("connection")
-    rows = selectors.staged_codes(
-        merchant=merchant,
-        connection_id=int(connection_id) if connection_id and connection_id.isdigit() else None,
-        search=request.GET.get("q", ""),
-    )
+    connection = request.GET.get("connection", "")
+    connection_id = int(connection) if connection.isdigit() else None
+    search = request.GET.get("q", "")
+    rows = selectors.staged_codes(merchant=merchant, connection_id=connection_id, search=search)
     table = StagedCodeTable(rows)
-    RequestConfig(request, paginate={"per_page": 50}).configure(table)
+    RequestConfig(request, paginate={"per_page": page_size(request)}).configure(table)
     channels = Connection.objects.for_merchant(merchant).filter(role=ConnectionRole.CHANNEL).order_by("name")
-    return render(request, "mapping/staging.html", {"table": table, "channels": channels})
+    totals = selectors.staged_totals(merchant=merchant, connection_id=connection_id, search=search)
+    return render(request, "mapping/staging.html", {"table": table, "channels": channels, "totals": totals})
 
 
 @require_role(Role.STAFF)
@@ -128,7 +128,7 @@ def matchings(request: HttpRequest) -> HttpResponse:
         can_staff=membership.allows(Role.STAFF),
         csrf_token=get_token(request),
     )
-    RequestConfig(request, paginate={"per_page": 50}).configure(table)
+    RequestConfig(request, paginate={"per_page": page_size(request)}).configure(table)
     return render(request, "mapping/matchings.html", {"table": table})
 
 
