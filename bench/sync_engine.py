@@ -414,7 +414,8 @@ def emulator_order_counts(config) -> dict:
 
 def run_write_calls(merchant, config, sizes=(1, 40)) -> list[dict]:
     """Change N items' availability and push; count the platforms' write calls; then the naive
-    baseline: the same N quantities written one listing per call through the same adapter."""
+    baseline: the same N quantities written one listing per call through the same adapter.
+    Runs with the workers stopped, so that the only pushes are the ones counted here."""
     import requests
     from django.utils import timezone
 
@@ -465,11 +466,12 @@ def run_write_calls(merchant, config, sizes=(1, 40)) -> list[dict]:
             batched_seconds = time.monotonic() - started
             after = requests.get(url, timeout=30).json()
             calls = _write_calls(after, kind) - _write_calls(before, kind)
-            # Naive baseline: one call per listing, same adapter, quantities one lower still.
+            # Naive baseline: one call per listing through the same adapter, writing the very
+            # quantities the batched push just wrote (so the channel ends as the hub expects).
             adapter = channel_adapter(connection)
             started = time.monotonic()
             for listing in listings:
-                available = Item.objects.get(pk=listing.item_id).available - 1
+                available = Item.objects.get(pk=listing.item_id).available
                 adapter.push_stock(
                     [
                         StockUpdate(
@@ -491,13 +493,27 @@ def run_write_calls(merchant, config, sizes=(1, 40)) -> list[dict]:
                     "changed": size,
                     "written": summary.written,
                     "write_calls": calls,
-                    "bound": math.ceil(size / batch),
+                    "bound": _write_bound(kind, listings, batch),
                     "naive_calls": naive_calls,
                     "batched_seconds": batched_seconds,
                     "naive_seconds": naive_seconds,
                 }
             )
     return rows
+
+
+def _write_bound(kind: str, listings: list, batch: int) -> int:
+    """ceil(N / batch) per batch endpoint: Shopify has one; WooCommerce writes simple products
+    through products/batch and each parent's variations through its own variations/batch."""
+    if kind == "shopify":
+        return math.ceil(len(listings) / batch)
+    from channels.adapters.woocommerce.adapter import parse_listing_id
+
+    groups = Counter()
+    for listing in listings:
+        product, variation = parse_listing_id(listing.external_id)
+        groups[product if variation else None] += 1
+    return sum(math.ceil(n / batch) for n in groups.values())
 
 
 def _write_calls(state: dict, kind: str) -> int:
@@ -578,7 +594,6 @@ def main() -> None:
         ]
         for run in processing:
             print(f"ingestion processing: {run}")
-        workers = start_workers(2)
         write_calls = run_write_calls(merchant, config)
         for row in write_calls:
             print(f"write calls: {row}")
