@@ -83,7 +83,13 @@ def test_each_overview_figure_opens_its_filtered_list(page, live_server, sign_in
     Item.objects.filter(pk=oversold.pk).update(reserved=Decimal(3))
     fine = stocked_item(merchant=merchant, on_hand=40, sku="MUG-CERAMIC-WHT", name="Ceramic mug, white")
     ListingFactory(
-        connection=shop, item=fine, sku="MUG-CERAMIC-WHT", last_push_outcome="drift", last_pushed_qty=40
+        connection=shop,
+        item=fine,
+        sku="MUG-CERAMIC-WHT",
+        last_push_outcome="drift",
+        last_pushed_qty=40,
+        last_seen_qty=37,
+        drift_qty=37,
     )
     ListingFactory(connection=shop, item=oversold, sku="LAMP-DESK-BLK", last_push_outcome="ok")
     OrderLineFactory(order__connection=shop, product_code="HOOK-STEL-10", code_normalized="HOOK-STEL-10")
@@ -104,6 +110,7 @@ def test_each_overview_figure_opens_its_filtered_list(page, live_server, sign_in
     assert page.get_by_role("heading", name="Listings").is_visible()
     rows = page.locator("tbody tr")
     assert rows.count() == 1 and "MUG-CERAMIC-WHT" in rows.inner_text() and "Drifted" in rows.inner_text()
+    assert "40" in rows.inner_text() and "37" in rows.inner_text()  # both values: pushed, channel's
     screenshot("drift")
 
     page.go_back()
