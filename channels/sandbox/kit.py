@@ -692,13 +692,27 @@ class SandboxServer:
         self._server.run()
 
     def stop(self) -> None:
-        # Closing the listener alone leaves keep-alive connections in waitress's socket map, and
-        # its loop runs until they time out: close them too so the thread ends at once.
-        self._server.close()
-        for channel in list(self._server._map.values()):
-            with contextlib.suppress(OSError):
-                channel.close()
-        self._server.task_dispatcher.shutdown()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        stop_waitress(self._server, self._thread)
         self.platform.close()
+
+
+def stop_waitress(server: Any, thread: threading.Thread | None = None, *, timeout: float = 5.0) -> None:
+    """Stop a waitress server whose loop runs in `thread`, keep-alive connections included (closing
+    the listener alone leaves them in its socket map, and the loop runs until they time out).
+
+    The sockets are closed by the loop's own thread, through waitress's trigger: closing one from
+    another thread while the loop waits in select() kills the loop with EBADF."""
+
+    def close_all() -> None:
+        for channel in list(server._map.values()):
+            if channel is not server and channel is not server.trigger:
+                with contextlib.suppress(OSError):
+                    channel.close()
+        server.close()  # the listener, then the trigger: the map is empty and the loop ends
+
+    if thread is not None and thread.is_alive():
+        server.trigger.pull_trigger(close_all)
+        thread.join(timeout)
+    else:
+        close_all()
+    server.task_dispatcher.shutdown()

@@ -12,6 +12,7 @@ from waitress.server import create_server
 
 from channels.adapters.base import AdapterConfig
 from channels.adapters.woocommerce import WooCommerceAdapter
+from channels.sandbox.kit import stop_waitress
 from tests.channels.sandbox.woocommerce.conftest import KEY, SECRET, Receiver, Shop
 
 WEBHOOK_SECRET = "hub-webhook-secret-for-tests"
@@ -71,8 +72,4 @@ def receiver() -> Iterator[Receiver]:
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     yield hook
-    server.close()
-    for channel in list(server._map.values()):  # keep-alive connections would hold the loop open
-        channel.close()
-    server.task_dispatcher.shutdown()
-    # The serving loop notices within its 1 s poll; a daemon thread, so no need to wait for it.
+    stop_waitress(server, thread)

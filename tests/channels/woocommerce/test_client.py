@@ -20,6 +20,7 @@ from channels.adapters.base import (
     platform,
 )
 from channels.adapters.woocommerce import WooCommerceAdapter
+from channels.sandbox.kit import stop_waitress
 from tests.channels.sandbox.woocommerce.conftest import KEY, SECRET
 
 from .support import calls
@@ -49,11 +50,7 @@ def site() -> Iterator[Site]:
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     yield fake
-    server.close()
-    for channel in list(server._map.values()):  # keep-alive connections would hold the loop open
-        channel.close()
-    server.task_dispatcher.shutdown()
-    # The serving loop notices within its 1 s poll; a daemon thread, so no need to wait for it.
+    stop_waitress(server, thread)
 
 
 def _adapter(url: str, sleeper, **options) -> WooCommerceAdapter:

@@ -11,6 +11,8 @@ import pytest
 import requests
 from waitress.server import create_server
 
+from channels.sandbox.kit import stop_waitress
+
 KEY = "ck_sandbox_0123456789abcdef"
 SECRET = "cs_sandbox_0123456789abcdef"
 
@@ -115,6 +117,4 @@ def receiver() -> Iterator[Receiver]:
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     yield hook
-    server.close()
-    server.task_dispatcher.shutdown()
-    thread.join(timeout=5)
+    stop_waitress(server, thread)
