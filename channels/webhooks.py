@@ -50,7 +50,7 @@ from channels.models import (
     WebhookEvent,
 )
 from inventory_sync.leases import exclusive
-from inventory_sync.queueing import claim_run, request_run
+from inventory_sync.queueing import claim_run, get_queue, request_run
 from inventory_sync.services.orders import (
     OrderRejected,
     order_apply_snapshot,
@@ -180,7 +180,7 @@ def process_inbox(connection_id: int) -> int:
                     break
                 done += process_batch(connection, adapter, events)
                 held.refresh()
-                if time.monotonic() - started > INBOX_RUN_SECONDS:
+                if time.monotonic() - started > INBOX_RUN_SECONDS or _pushes_waiting():
                     # Give the worker back (pushes wait for one) and queue the rest as a new run.
                     if pending.exists():
                         request_inbox_run(connection_id)
@@ -188,6 +188,16 @@ def process_inbox(connection_id: int) -> int:
         if not pending.exists():
             break
     return done
+
+
+def _pushes_waiting() -> bool:
+    """A push is queued. Workers take the push queue first, so an inbox run that lets go between
+    batches gets the sales it just reserved to the other channels without waiting for the rest of
+    a burst to be read in."""
+    try:
+        return bool(get_queue("push").count)
+    except Exception:  # Redis away: keep going, the time limit still applies
+        return False
 
 
 def process_batch(connection: Connection, adapter: Adapter, events: list[WebhookEvent]) -> int:

@@ -9,11 +9,14 @@ import json
 
 import pytest
 from django.urls import reverse
+from rq import Queue
 
+from channels import webhooks
 from channels.connections import adapter_for
 from channels.models import Activity, EventStatus, Outcome, WebhookEvent
 from channels.webhooks import process_inbox, retry_event
 from inventory_sync.models import Item, Order
+from inventory_sync.queueing import get_queue
 from tests.factories import ConnectionFactory, MerchantFactory, stocked_item
 
 pytestmark = pytest.mark.django_db
@@ -132,3 +135,37 @@ def test_an_unknown_address_is_404(client, shop):
     )
     assert response.status_code == 404
     assert adapter_for(shop).kind == "shopify"
+
+
+def test_an_inbox_run_lets_go_between_batches_when_a_push_waits(client, shop, monkeypatch):
+    """Workers take pushes first: an inbox run that sees a push queued hands its worker back
+    after the batch in hand, and asks for another run for the rest."""
+    item = stocked_item(merchant=shop.merchant, on_hand=20, sku="A")
+    for n in range(3):
+        deliver(client, shop, order_body(20 + n, ("A", 1)), event_id=f"burst-{n}")
+    requested: list[int] = []
+    monkeypatch.setattr(webhooks, "INBOX_BATCH", 1)
+    monkeypatch.setattr(webhooks, "request_inbox_run", requested.append)
+
+    monkeypatch.setattr(webhooks, "_pushes_waiting", lambda: True)
+    assert process_inbox(shop.pk) == 1
+    assert requested == [shop.pk]
+    assert WebhookEvent.objects.filter(status=EventStatus.PENDING).count() == 2
+
+    monkeypatch.setattr(webhooks, "_pushes_waiting", lambda: False)
+    assert process_inbox(shop.pk) == 2
+    assert requested == [shop.pk]
+    assert Item.objects.get(pk=item.pk).available == 17
+
+
+def test_a_queued_push_is_seen_as_waiting():
+    # RQ's own queue: django-rq's would hold the job back until the test's transaction commits.
+    queue = Queue("push", connection=get_queue("push").connection)
+    queue.empty()
+    assert not webhooks._pushes_waiting()
+    job = queue.enqueue("channels.tasks.push_connection", 0)
+    try:
+        assert webhooks._pushes_waiting()
+    finally:
+        job.delete()
+    assert not webhooks._pushes_waiting()
