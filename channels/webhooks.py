@@ -50,7 +50,7 @@ from channels.models import (
     WebhookEvent,
 )
 from inventory_sync.leases import exclusive
-from inventory_sync.queueing import claim_run, get_queue, request_run
+from inventory_sync.queueing import claim_run, jobs_waiting, request_run
 from inventory_sync.services.orders import (
     OrderRejected,
     order_apply_snapshot,
@@ -194,10 +194,7 @@ def _pushes_waiting() -> bool:
     """A push is queued. Workers take the push queue first, so an inbox run that lets go between
     batches gets the sales it just reserved to the other channels without waiting for the rest of
     a burst to be read in."""
-    try:
-        return bool(get_queue("push").count)
-    except Exception:  # Redis away: keep going, the time limit still applies
-        return False
+    return jobs_waiting("push")
 
 
 def process_batch(connection: Connection, adapter: Adapter, events: list[WebhookEvent]) -> int:

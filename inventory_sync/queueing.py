@@ -61,6 +61,15 @@ def get_queue(name: str) -> Queue:
     return django_rq.get_queue(name, connection=redis_connection())
 
 
+def jobs_waiting(*queue_names: str) -> bool:
+    """Whether a job waits in any of these queues (False when Redis cannot be asked: callers use
+    it to give a worker back sooner, never for correctness)."""
+    try:
+        return any(get_queue(name).count for name in queue_names)
+    except Exception:
+        return False
+
+
 def enqueue(
     func: Callable[..., Any] | str,
     *args: Any,
