@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -50,6 +51,9 @@ class Command(BaseCommand):
         settings.PUBLIC_BASE_URL = hub_url
         sandbox_process = None
         workers = None
+        # A SIGTERM (systemd, `timeout`, `kill`) stops the demo like Ctrl+C does, so the sandbox
+        # process below is stopped too instead of being left holding its ports.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         try:
             if not options["no_sandbox"]:
                 sandbox_process, config = self._start_sandbox(var, options["sandbox_ports"])
