@@ -101,6 +101,7 @@ def one_run(config: dict[str, Any], run: int, orders: int) -> dict[str, Any]:
     from channels.adapters.base import ExternalOrder, ExternalOrderLine, OrderStatus
     from channels.adapters.base import Payout as ExternalPayout
     from channels.models import Connection, ConnectionKind, ConnectionRole, ConnectionStatus, PostingMode
+    from inventory_sync.demo import sandbox_quickbooks_credentials
     from inventory_sync.models import Item, ItemType, Merchant, Posting, Reservation, ReservationState
     from inventory_sync.services import postings
     from inventory_sync.services.orders import order_apply_snapshots
@@ -139,14 +140,9 @@ def one_run(config: dict[str, Any], run: int, orders: int) -> dict[str, Any]:
         status=ConnectionStatus.ACTIVE,
         base_url=config["base_url"],
         external_account_id=config["realm_id"],
-        credentials={
-            "access_token": config["access_token"],
-            "refresh_token": config["refresh_token"],
-            "expires_at": (datetime.now(UTC) + timedelta(minutes=50)).isoformat(),
-            "client_id": config["client_id"],
-            "client_secret": config["client_secret"],
-            "environment": config["base_url"] + "/.well-known/openid-configuration",
-        },
+        credentials=sandbox_quickbooks_credentials(
+            config, expires_at=(datetime.now(UTC) + timedelta(minutes=50)).isoformat()
+        ),
     )
     shop = Connection.objects.create(
         merchant=merchant,

@@ -81,6 +81,7 @@ def child(config: dict[str, Any]) -> None:
             ImportKind,
             ImportRun,
         )
+        from inventory_sync.demo import sandbox_quickbooks_credentials
         from inventory_sync.models import Item, Merchant
 
         merchant = Merchant.objects.create(name="Bench import", slug="bench-import")
@@ -92,14 +93,9 @@ def child(config: dict[str, Any]) -> None:
             status=ConnectionStatus.ACTIVE,
             base_url=config["base_url"],
             external_account_id=config["realm_id"],
-            credentials={
-                "access_token": config["access_token"],
-                "refresh_token": config["refresh_token"],
-                "expires_at": (datetime.now(UTC) + timedelta(minutes=50)).isoformat(),
-                "client_id": config["client_id"],
-                "client_secret": config["client_secret"],
-                "environment": config["base_url"] + "/.well-known/openid-configuration",
-            },
+            credentials=sandbox_quickbooks_credentials(
+                config, expires_at=(datetime.now(UTC) + timedelta(minutes=50)).isoformat()
+            ),
         )
         run = ImportRun.objects.create(merchant=merchant, connection=master, kind=ImportKind.MASTER_ITEMS)
         baseline = vm_hwm_mb()

@@ -69,6 +69,25 @@ def _webhook_url(base: str, connection: Any) -> str:
     )
 
 
+def sandbox_quickbooks_credentials(
+    qbo: dict[str, Any], *, expires_at: str | None = None, redirect_uri: str = ""
+) -> dict[str, Any]:
+    """A master connection's credentials for the sandbox QuickBooks that `qbo` describes (its entry
+    in the sandbox's JSON config): the tokens it issued, its app's keys, and its discovery
+    document as intuit-oauth's environment. An empty `expires_at` makes the first call refresh."""
+    credentials = {
+        "access_token": qbo["access_token"],
+        "refresh_token": qbo["refresh_token"],
+        "expires_at": qbo.get("expires_at", "") if expires_at is None else expires_at,
+        "client_id": qbo["client_id"],
+        "client_secret": qbo["client_secret"],
+        "environment": qbo["base_url"] + "/.well-known/openid-configuration",
+    }
+    if redirect_uri:
+        credentials["redirect_uri"] = redirect_uri
+    return credentials
+
+
 def connect_demo(*, merchant: Merchant, sandbox: dict[str, Any], hub_url: str, log: Any = print) -> None:
     """Connect the demo merchant to the running sandbox: QuickBooks as master, Shopify and
     WooCommerce with sync on; webhooks registered; items, customers and listings imported
@@ -102,12 +121,13 @@ def connect_demo(*, merchant: Merchant, sandbox: dict[str, Any], hub_url: str, l
         connection.save()
         return connection
 
-    sandbox_tokens = {
-        "access_token": qbo["access_token"],
-        "refresh_token": qbo["refresh_token"],
-        "expires_at": qbo.get("expires_at", ""),
-    }
+    credentials = sandbox_quickbooks_credentials(
+        qbo, redirect_uri=hub_url.rstrip("/") + "/connections/quickbooks/callback/"
+    )
+    token_keys = ("access_token", "refresh_token", "expires_at")
+    sandbox_tokens = {key: credentials[key] for key in token_keys}
     existing = Connection.objects.filter(merchant=merchant, kind=ConnectionKind.QUICKBOOKS).first()
+    kept = {k: v for k, v in ((existing.credentials if existing else {}) or {}).items() if k in token_keys}
     master = upsert(
         ConnectionKind.QUICKBOOKS,
         ConnectionRole.MASTER,
@@ -115,18 +135,7 @@ def connect_demo(*, merchant: Merchant, sandbox: dict[str, Any], hub_url: str, l
         base_url=qbo["base_url"],
         external_account_id=qbo["realm_id"],
         webhook_secret=qbo["webhook_verifier_token"],
-        credentials={
-            **sandbox_tokens,
-            **{
-                k: v
-                for k, v in ((existing.credentials if existing else {}) or {}).items()
-                if k in sandbox_tokens
-            },
-            "client_id": qbo["client_id"],
-            "client_secret": qbo["client_secret"],
-            "environment": qbo["base_url"] + "/.well-known/openid-configuration",
-            "redirect_uri": hub_url.rstrip("/") + "/connections/quickbooks/callback/",
-        },
+        credentials={**credentials, **kept},  # tokens refreshed on an earlier run stay current
     )
     try:
         adapter_for(master).check_connection()

@@ -30,6 +30,7 @@ from channels.sandbox.shopify.storefront import ShopifyStorefront
 from channels.sandbox.woocommerce.storefront import WooCommerceStorefront
 from channels.sync import catch_up_orders
 from inventory_sync import tasks
+from inventory_sync.demo import sandbox_quickbooks_credentials
 from inventory_sync.models import (
     Customer,
     Item,
@@ -150,15 +151,11 @@ def qbo_connection(merchant: Any, url: str, creds: dict[str, Any]) -> Connection
         base_url=url,
         external_account_id=creds["realm_id"],
         webhook_secret=creds["webhook_verifier_token"],
-        credentials={
-            "access_token": creds["access_token"],
-            "refresh_token": creds["refresh_token"],
-            "expires_at": (datetime.now(UTC) + timedelta(minutes=50)).isoformat(),
-            "client_id": creds["client_id"],
-            "client_secret": creds["client_secret"],
-            "environment": url + "/.well-known/openid-configuration",
-            "redirect_uri": "http://127.0.0.1:9/connections/quickbooks/callback/",
-        },
+        credentials=sandbox_quickbooks_credentials(
+            {**creds, "base_url": url},
+            expires_at=(datetime.now(UTC) + timedelta(minutes=50)).isoformat(),
+            redirect_uri="http://127.0.0.1:9/connections/quickbooks/callback/",
+        ),
     )
 
 
