@@ -122,16 +122,22 @@ def mark_listings_dirty(*, connection: Connection, listing_ids: Iterable[int]) -
 def note_channel_changes(*, connection_id: int, code_deltas: dict[str, int], happened_at: datetime) -> None:
     """A channel moves its own stock when it sells (and restocks on cancel): keep the hub's idea
     of the channel's quantity in step, so the next compare-and-set sees no false drift. Only
-    observations older than the change are adjusted (a newer one already includes it)."""
-    for code, delta in code_deltas.items():
-        if delta:
-            Listing.objects.filter(
-                connection_id=connection_id,
-                code_normalized=code,
-                tracked=True,
-                last_seen_qty__isnull=False,
-                last_seen_at__lt=happened_at,
-            ).update(last_seen_qty=F("last_seen_qty") + delta)
+    observations older than the change are adjusted (a newer one already includes it). One
+    UPDATE for every code of a batch (a burst of 200 orders touches a few hundred codes)."""
+    rows = sorted((code, delta) for code, delta in code_deltas.items() if delta)
+    if not rows:
+        return
+    update_from_values(
+        Listing,
+        columns=[("code", "varchar"), ("delta", "integer")],
+        rows=rows,
+        assignments="last_seen_qty = {t}.last_seen_qty + v.delta",
+        where=(
+            "{t}.code_normalized = v.code AND {t}.connection_id = %s AND {t}.tracked"
+            " AND {t}.last_seen_qty IS NOT NULL AND {t}.last_seen_at < %s"
+        ),
+        where_params=[connection_id, happened_at],
+    )
 
 
 @dataclass

@@ -30,13 +30,15 @@ def update_from_values(
     assignments: str,
     where: str,
     params: Sequence[Any] = (),
+    where_params: Sequence[Any] = (),
     chunk: int = 1000,
 ) -> int:
     """Run `UPDATE <table> SET <assignments> FROM (VALUES rows) AS v(columns) WHERE <where>`.
 
     `columns` are (name, PostgreSQL type) pairs naming the VALUES columns; `assignments` and
     `where` refer to them as `v.<name>` and to the updated table as `{t}`. `params` fill
-    placeholders in `assignments` (they come before the values). Returns the rows updated.
+    placeholders in `assignments` (they come before the values), `where_params` those in `where`.
+    Returns the rows updated.
     """
     table = connection.ops.quote_name(model._meta.db_table)
     names = [name for name, _ in columns]
@@ -59,7 +61,7 @@ def update_from_values(
         with connection.cursor() as cursor:
             cursor.execute(
                 f"UPDATE {table}{alias} SET {sql_assignments} FROM {values} WHERE {sql_where}",  # noqa: S608
-                [*map(_adapt, params), *flat],
+                [*map(_adapt, params), *flat, *map(_adapt, where_params)],
             )
             updated += cursor.rowcount
     return updated

@@ -10,10 +10,15 @@ import pytest
 
 from channels.adapters.base import ExternalOrder, ExternalOrderLine
 from channels.adapters.base import OrderStatus as Channel
-from channels.models import ProductCodeType
+from channels.models import Listing, ProductCodeType
 from inventory_sync.models import Item, LineState, Order, OrderLine, OrderStatus, StockMovement
 from inventory_sync.services import stock
-from inventory_sync.services.orders import OrderRejected, order_apply_snapshot, order_mark_dispatched
+from inventory_sync.services.orders import (
+    OrderRejected,
+    order_apply_snapshot,
+    order_apply_snapshots,
+    order_mark_dispatched,
+)
 from mapping.models import Matching, MatchingSource
 from tests.factories import ConnectionFactory, ListingFactory, MerchantFactory, UserFactory, stocked_item
 
@@ -208,6 +213,45 @@ def test_an_own_sale_moves_the_channels_expected_quantity(merchant, shop):
     order_apply_snapshot(connection=shop, snapshot=snapshot(line("a", "A", 3)), source="t")
     listing.refresh_from_db()
     assert listing.last_seen_qty == 7
+
+
+def test_own_sales_of_many_codes_move_only_older_observations_of_this_channel(merchant, shop):
+    """One statement adjusts every code of a batch; newer observations, untracked listings and
+    other channels' listings are left as they are."""
+    a = stocked_item(merchant=merchant, on_hand=10, sku="A")
+    b = stocked_item(merchant=merchant, on_hand=10, sku="B")
+    c = stocked_item(merchant=merchant, on_hand=10, sku="C")
+    older = T0 - timedelta(hours=1)
+
+    def listing(connection, code, item, *, seen_at=older, tracked=True):
+        return ListingFactory(
+            connection=connection,
+            sku=code,
+            code_normalized=code,
+            item=item,
+            tracked=tracked,
+            last_seen_qty=10,
+            last_seen_at=seen_at,
+        )
+
+    on_a = listing(shop, "A", a)
+    on_b_newer = listing(shop, "B", b, seen_at=T0 + timedelta(minutes=1))
+    on_c_untracked = listing(shop, "C", c, tracked=False)
+    elsewhere = listing(ConnectionFactory(merchant=merchant), "A", a)
+    order_apply_snapshots(
+        connection=shop,
+        snapshots=[
+            snapshot(line("a1", "A", 3), line("b1", "B", 2), external_id="2001"),
+            snapshot(line("a2", "A", 1), line("c1", "C", 4), external_id="2002"),
+        ],
+        source="t",
+    )
+    seen = dict(
+        Listing.objects.filter(pk__in=[on_a.pk, on_b_newer.pk, on_c_untracked.pk, elsewhere.pk]).values_list(
+            "pk", "last_seen_qty"
+        )
+    )
+    assert seen == {on_a.pk: 6, on_b_newer.pk: 10, on_c_untracked.pk: 10, elsewhere.pk: 10}
 
 
 @pytest.mark.parametrize(
