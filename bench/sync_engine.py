@@ -77,7 +77,7 @@ def spawn(*args: str) -> subprocess.Popen:
             args, cwd=ROOT, env=os.environ, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
     name = args[2] if len(args) > 2 else "process"
-    with open(f"{logs}/{name}-{time.time():.0f}.log", "w") as out:
+    with open(f"{logs}/{name}-{time.time_ns()}.log", "w") as out:
         return subprocess.Popen(args, cwd=ROOT, env=os.environ, stdout=out, stderr=subprocess.STDOUT)
 
 

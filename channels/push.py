@@ -10,6 +10,7 @@ no change marked it again while the push was in flight, so no update is ever los
 
 from __future__ import annotations
 
+import enum
 import logging
 import math
 import time
@@ -46,7 +47,7 @@ from channels.models import (
 )
 from inventory_sync.leases import Held, exclusive
 from inventory_sync.models import Item
-from inventory_sync.queueing import claim_run, request_run
+from inventory_sync.queueing import claim_run, jobs_waiting, request_run
 from inventory_sync.services.stock import items_changed
 from inventory_sync.sql import update_from_values
 
@@ -155,11 +156,13 @@ def push_connection(connection_id: int, *, adapter: ChannelAdapter | None = None
 
     A run that finds the lease held returns at once: the holder looks for pending listings again
     after letting go, so a change marked while it worked is never stranded. A killed holder's
-    lease expires and the sweeper's next request takes over.
+    lease expires and the sweeper's next request takes over. A run hands its worker over to
+    waiting webhooks between rounds (see `_drain`) and queues its own continuation behind them.
     """
     claim_run(push_key(connection_id))
     summary = PushSummary()
     connection: Connection | None = None
+    handed_over = False
     for _ in range(MAX_RUNS):
         with exclusive(push_key(connection_id)) as held:
             if held is None:
@@ -171,17 +174,41 @@ def push_connection(connection_id: int, *, adapter: ChannelAdapter | None = None
                 or connection.status != ConnectionStatus.ACTIVE
             ):
                 return summary
-            if not _drain(connection, adapter, summary, held):
-                break
+            drained = _drain(connection, adapter, summary, held)
+        if drained is _Drained.HANDED_OVER:
+            handed_over = True
+            break
+        if drained is _Drained.STOPPED:
+            break
         if not Listing.objects.filter(connection_id=connection_id, push_pending=True).exists():
             break
+    if handed_over:
+        # Requested after the lease is released, so the continuation cannot find it held; on
+        # the webhooks queue, so it runs after the inbox work that was waiting, not before it.
+        request_run(PUSH_TASK, connection_id, queue="webhooks", key=push_key(connection_id))
     if connection is not None and (summary.written or summary.drift or summary.errors):
         _record_summary(connection, summary)
     return summary
 
 
-def _drain(connection: Connection, adapter: ChannelAdapter | None, summary: PushSummary, held: Held) -> bool:
-    """Push rounds until nothing is pending; False when a permanent failure stopped it."""
+class _Drained(enum.Enum):
+    EMPTY = "nothing left pending"
+    STOPPED = "a permanent failure stopped the run"
+    HANDED_OVER = "webhooks wait for a worker"
+
+
+def _webhooks_waiting() -> bool:
+    """Order webhooks wait for a worker. A push run holding one worker round after round (sales
+    keep marking listings dirty) and another on the second worker would keep those webhooks,
+    the next sales, from being reserved: so a run lets go between rounds when they wait."""
+    return jobs_waiting("webhooks")
+
+
+def _drain(
+    connection: Connection, adapter: ChannelAdapter | None, summary: PushSummary, held: Held
+) -> _Drained:
+    """Push rounds until nothing is pending, a permanent failure stops them, or webhooks wait
+    (after at least one round, so every run makes progress)."""
     _debounce(connection)
     adapter = adapter or channel_adapter(connection)
     for _ in range(MAX_ROUNDS):
@@ -204,7 +231,7 @@ def _drain(connection: Connection, adapter: ChannelAdapter | None, summary: Push
             )[:MAX_LISTINGS_PER_ROUND]
         ]
         if not batch:
-            return True
+            return _Drained.EMPTY
         before = PushSummary(**summary.__dict__)
         carry_on = _push_round(connection, adapter, batch, summary)
         PushRound.objects.create(
@@ -220,8 +247,10 @@ def _drain(connection: Connection, adapter: ChannelAdapter | None, summary: Push
             write_calls=summary.write_calls - before.write_calls,
         )
         if not carry_on:
-            return False
-    return True
+            return _Drained.STOPPED
+        if _webhooks_waiting() and Listing.objects.filter(connection=connection, push_pending=True).exists():
+            return _Drained.HANDED_OVER
+    return _Drained.EMPTY
 
 
 def _record_summary(connection: Connection, summary: PushSummary) -> None:
@@ -241,14 +270,16 @@ def _record_summary(connection: Connection, summary: PushSummary) -> None:
 
 def _debounce(connection: Connection) -> None:
     """Wait until the oldest dirty mark is `PUSH_DEBOUNCE_SECONDS` old, so a burst of sales goes
-    out in one batch; never longer than that."""
+    out in one batch; never longer than that. Not while webhooks wait for a worker: a sleeping
+    worker would hold back the next sales' reservations, and under that load the time this run
+    waited in the queue already gathered a batch."""
     oldest = Listing.objects.filter(connection=connection, push_pending=True).aggregate(t=Min("dirty_since"))[
         "t"
     ]
     if oldest is None:
         return
     wait = settings.PUSH_DEBOUNCE_SECONDS - (timezone.now() - oldest).total_seconds()
-    if wait > 0:
+    if wait > 0 and not _webhooks_waiting():
         time.sleep(min(wait, settings.PUSH_DEBOUNCE_SECONDS))
 
 

@@ -180,7 +180,7 @@ def process_inbox(connection_id: int) -> int:
                     break
                 done += process_batch(connection, adapter, events)
                 held.refresh()
-                if time.monotonic() - started > INBOX_RUN_SECONDS or _pushes_waiting():
+                if time.monotonic() - started > INBOX_RUN_SECONDS or _others_waiting():
                     # Give the worker back (pushes wait for one) and queue the rest as a new run.
                     if pending.exists():
                         request_inbox_run(connection_id)
@@ -190,11 +190,13 @@ def process_inbox(connection_id: int) -> int:
     return done
 
 
-def _pushes_waiting() -> bool:
-    """A push is queued. Workers take the push queue first, so an inbox run that lets go between
-    batches gets the sales it just reserved to the other channels without waiting for the rest of
-    a burst to be read in."""
-    return jobs_waiting("push")
+def _others_waiting() -> bool:
+    """A push, or another run on the webhooks queue (another connection's inbox, a push run's
+    continuation), waits for a worker. Workers take the push queue first, so an inbox run that
+    lets go between batches gets the sales it just reserved to the other channels without
+    waiting for the rest of a burst to be read in; and two connections' inboxes and pushes take
+    turns instead of one holding a worker for a whole run."""
+    return jobs_waiting("push", "webhooks")
 
 
 def process_batch(connection: Connection, adapter: Adapter, events: list[WebhookEvent]) -> int:

@@ -137,9 +137,9 @@ def test_an_unknown_address_is_404(client, shop):
     assert adapter_for(shop).kind == "shopify"
 
 
-def test_an_inbox_run_lets_go_between_batches_when_a_push_waits(client, shop, monkeypatch):
-    """Workers take pushes first: an inbox run that sees a push queued hands its worker back
-    after the batch in hand, and asks for another run for the rest."""
+def test_an_inbox_run_lets_go_between_batches_when_other_work_waits(client, shop, monkeypatch):
+    """An inbox run that sees a push or another webhooks run queued hands its worker back after
+    the batch in hand, and asks for another run for the rest."""
     item = stocked_item(merchant=shop.merchant, on_hand=20, sku="A")
     for n in range(3):
         deliver(client, shop, order_body(20 + n, ("A", 1)), event_id=f"burst-{n}")
@@ -147,25 +147,26 @@ def test_an_inbox_run_lets_go_between_batches_when_a_push_waits(client, shop, mo
     monkeypatch.setattr(webhooks, "INBOX_BATCH", 1)
     monkeypatch.setattr(webhooks, "request_inbox_run", requested.append)
 
-    monkeypatch.setattr(webhooks, "_pushes_waiting", lambda: True)
+    monkeypatch.setattr(webhooks, "_others_waiting", lambda: True)
     assert process_inbox(shop.pk) == 1
     assert requested == [shop.pk]
     assert WebhookEvent.objects.filter(status=EventStatus.PENDING).count() == 2
 
-    monkeypatch.setattr(webhooks, "_pushes_waiting", lambda: False)
+    monkeypatch.setattr(webhooks, "_others_waiting", lambda: False)
     assert process_inbox(shop.pk) == 2
     assert requested == [shop.pk]
     assert Item.objects.get(pk=item.pk).available == 17
 
 
-def test_a_queued_push_is_seen_as_waiting():
+@pytest.mark.parametrize("queue_name", ["push", "webhooks"])
+def test_a_queued_push_or_webhooks_run_is_seen_as_waiting(queue_name):
     # RQ's own queue: django-rq's would hold the job back until the test's transaction commits.
-    queue = Queue("push", connection=get_queue("push").connection)
+    queue = Queue(queue_name, connection=get_queue(queue_name).connection)
     queue.empty()
-    assert not webhooks._pushes_waiting()
+    assert not webhooks._others_waiting()
     job = queue.enqueue("channels.tasks.push_connection", 0)
     try:
-        assert webhooks._pushes_waiting()
+        assert webhooks._others_waiting()
     finally:
         job.delete()
-    assert not webhooks._pushes_waiting()
+    assert not webhooks._others_waiting()
