@@ -111,6 +111,9 @@ class HubWorker(SimpleWorker):
     between jobs, as Django does between requests."""
 
     def work(self, *args: Any, **kwargs: Any) -> bool:
+        from channels.adapters.base import load_platforms
+
+        load_platforms()  # before taking jobs, so the first ones are not slowed by imports
         # The master may have changed while no worker ran: read its changes first thing
         # (not for the burst runs tests and commands use to drain the queues).
         if not kwargs.get("burst"):

@@ -436,10 +436,16 @@ def register(kind: str, factory: AdapterFactory, *, refresher: TokenRefresher | 
     _REGISTRY[kind] = Platform(kind, factory, refresher)
 
 
+def load_platforms() -> None:
+    """Import every platform's adapter package (each registers itself). Done lazily on first use;
+    workers call it at start, so their first jobs do not pay for the imports (about 0.4 s)."""
+    for package in PLATFORM_PACKAGES:
+        importlib.import_module(f"channels.adapters.{package}")
+
+
 def platform(kind: str) -> Platform:
     if kind not in _REGISTRY:
-        for package in PLATFORM_PACKAGES:
-            importlib.import_module(f"channels.adapters.{package}")
+        load_platforms()
     try:
         return _REGISTRY[kind]
     except KeyError:
