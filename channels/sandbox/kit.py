@@ -42,6 +42,16 @@ FAULT_KINDS = ("error", "throttle", "timeout", "lost")
 # Knobs and scripted faults
 
 
+def shared_session(pool_size: int = 64) -> requests.Session:
+    """A requests session that many shopper threads can share: requests' default pool keeps 10
+    connections per host and drops (and logs) every one beyond that."""
+    session = requests.Session()
+    adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=pool_size)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
+
+
 @dataclass
 class Knobs:
     """Run-time behaviour of one emulator. Rates are probabilities between 0 and 1."""

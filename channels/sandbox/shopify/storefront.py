@@ -11,6 +11,8 @@ from typing import Any
 
 import requests
 
+from channels.sandbox.kit import shared_session
+
 VARIANTS_QUERY = """
 query StorefrontVariants($after: String) {
   productVariants(first: 250, after: $after) {
@@ -52,7 +54,7 @@ class ShopifyStorefront:
     ) -> None:
         self.api = f"{base_url.rstrip('/')}/admin/api/{api_version}"
         self.timeout = timeout
-        self.session = session or requests.Session()
+        self.session = session or shared_session()
         self.session.headers.update({"X-Shopify-Access-Token": access_token, "Accept": "application/json"})
         self._variant_ids: dict[str, int] = {}
 

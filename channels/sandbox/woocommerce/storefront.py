@@ -11,6 +11,8 @@ from typing import Any
 
 import requests
 
+from channels.sandbox.kit import shared_session
+
 TIMEOUT = (3.05, 10.0)
 MAX_PAGES = 1000  # a bound on every paging loop
 STOCK_ERRORS = ("woocommerce_rest_product_out_of_stock", "woocommerce_rest_product_partially_out_of_stock")
@@ -33,7 +35,7 @@ class OutOfStock(StorefrontError):
 class WooCommerceStorefront:
     def __init__(self, base_url: str, consumer_key: str, consumer_secret: str) -> None:
         self.api = base_url.rstrip("/") + "/wp-json/wc/v3"
-        self.session = requests.Session()
+        self.session = shared_session()
         self.session.auth = (consumer_key, consumer_secret)
         self.session.headers["Accept"] = "application/json"
 
