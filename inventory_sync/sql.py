@@ -1,4 +1,5 @@
-"""One UPDATE for many rows with different values: `UPDATE t SET ... FROM (VALUES ...) v`.
+"""Writes of many rows that the ORM makes slow: one UPDATE for many rows with different values
+(`UPDATE t SET ... FROM (VALUES ...) v`), and inserts of many new instances (`insert_objects`).
 
 Django's bulk_update builds a CASE expression per field and row, which costs more Python time
 than the database spends; this joins a VALUES list instead. PostgreSQL and SQLite (3.33+) both
@@ -13,6 +14,7 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import Model
+from django.utils import timezone
 
 
 def _adapt(value: Any) -> Any:
@@ -65,3 +67,79 @@ def update_from_values(
             )
             updated += cursor.rowcount
     return updated
+
+
+# Field types whose Python values psycopg writes as Django would store them (aware datetimes with
+# USE_TZ, Decimals, ints, strings, booleans, UUIDs). Any other field goes through Django's own
+# get_db_prep_save.
+_PASSTHROUGH = frozenset(
+    {
+        "AutoField",
+        "BigAutoField",
+        "BigIntegerField",
+        "BooleanField",
+        "CharField",
+        "DateTimeField",
+        "DecimalField",
+        "ForeignKey",
+        "IntegerField",
+        "OneToOneField",
+        "PositiveBigIntegerField",
+        "PositiveIntegerField",
+        "PositiveSmallIntegerField",
+        "SmallIntegerField",
+        "TextField",
+        "UUIDField",
+    }
+)
+
+
+def insert_objects(objects: Sequence[Model]) -> None:
+    """Insert new instances of one model and set their primary keys, as `bulk_create` does.
+
+    On PostgreSQL: one `nextval` query for the keys and one `COPY ... FROM STDIN` for the rows.
+    `bulk_create` spends most of its time preparing every value of every row in Python (a batch
+    of 200 three-line orders writes 1,800 rows of lines, reservations and ledger entries); COPY
+    writes the values as they are. Constraints and deferred foreign keys apply as for INSERT.
+    Elsewhere (SQLite) it is `bulk_create`.
+    """
+    if not objects:
+        return
+    model = type(objects[0])
+    if connection.vendor != "postgresql":
+        model._default_manager.bulk_create(objects)
+        return
+    meta = model._meta
+    pk = meta.pk
+    assert pk is not None
+    assert pk.column is not None
+    fields = [f for f in meta.concrete_fields if f is not pk]
+    stamped = [f for f in fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)]
+    if stamped:
+        now = timezone.now()
+        for obj in objects:
+            for f in stamped:
+                setattr(obj, f.attname, now)
+    passthrough = [f.get_internal_type() in _PASSTHROUGH for f in fields]
+    attnames = [f.attname for f in fields]
+    quote = connection.ops.quote_name
+    table = quote(meta.db_table)
+    columns = ", ".join(quote(str(c)) for c in [pk.column, *(f.column for f in fields)])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [meta.db_table, pk.column, len(objects)],
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+        copy_sql = f"COPY {table} ({columns}) FROM STDIN"
+        with connection.wrap_database_errors, cursor.cursor.copy(copy_sql) as copy:
+            for obj, new_id in zip(objects, ids, strict=True):
+                row: list[Any] = [new_id]
+                for field, name, plain in zip(fields, attnames, passthrough, strict=True):
+                    value = getattr(obj, name)
+                    row.append(value if plain else field.get_db_prep_save(value, connection))
+                copy.write_row(row)
+    for obj, new_id in zip(objects, ids, strict=True):
+        obj.pk = new_id
+        obj._state.adding = False
+        obj._state.db = connection.alias

@@ -25,6 +25,7 @@ from channels.push import note_channel_changes
 from inventory_sync.models import LineState, Order, OrderLine, OrderStatus, normalize_code
 from inventory_sync.queueing import request_run
 from inventory_sync.services import stock
+from inventory_sync.sql import insert_objects
 from mapping.services import resolve_codes
 
 logger = logging.getLogger(__name__)
@@ -294,7 +295,7 @@ def order_apply_snapshots(
                     line.refunded_quantity = line.quantity
                     changed.append(line)
         if fresh:
-            OrderLine.objects.bulk_create(fresh)
+            insert_objects(fresh)
         if changed:
             for line in changed:
                 line.updated_at = timezone.now()

@@ -37,7 +37,7 @@ from inventory_sync.models import (
     ReservationState,
     StockMovement,
 )
-from inventory_sync.sql import update_from_values
+from inventory_sync.sql import insert_objects, update_from_values
 
 logger = logging.getLogger(__name__)
 
@@ -161,7 +161,7 @@ class _Ledger:
 
     def flush(self) -> None:
         if self.rows:
-            StockMovement.objects.bulk_create(self.rows)
+            insert_objects(self.rows)
         moved = [
             (item_id, on_hand, reserved)
             for item_id, (on_hand, reserved) in sorted(self.deltas.items())
@@ -249,7 +249,7 @@ def reserve_lines(*, lines: Sequence[OrderLine], source: str) -> list[Reservatio
         if fresh:
             try:
                 with transaction.atomic():
-                    Reservation.objects.bulk_create(fresh)
+                    insert_objects(fresh)
             except IntegrityError as exc:
                 raise AlreadyReserved(f"a line of {[r.line_id for r in fresh]} is already reserved") from exc
         if reopened:
