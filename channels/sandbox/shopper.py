@@ -63,7 +63,7 @@ class Shopper:
         self,
         storefronts: dict[str, Storefront],
         *,
-        skus: list[str],
+        skus: list[str] | dict[str, list[str]],
         rate: float = 1.0,
         lines: tuple[int, int] = (1, 3),
         quantity: tuple[int, int] = (1, 3),
@@ -73,10 +73,11 @@ class Shopper:
     ) -> None:
         if not storefronts:
             raise ValueError("no channel to shop on")
-        if not skus:
+        # One list for every channel, or each channel's own (what it lists, as it spells it).
+        self.skus = skus if isinstance(skus, dict) else {channel: list(skus) for channel in storefronts}
+        if not all(self.skus.get(channel) for channel in storefronts):
             raise ValueError("no SKUs to buy")
         self.storefronts = storefronts
-        self.skus = skus
         self.rate = rate
         self.lines = lines
         self.quantity = quantity
@@ -91,8 +92,9 @@ class Shopper:
     def _basket(self) -> tuple[str, list[tuple[str, int]]]:
         with self._lock:
             channel = self.rng.choice(sorted(self.storefronts))
-            count = min(self.rng.randint(*self.lines), len(self.skus))
-            chosen = self.rng.sample(self.skus, count)
+            skus = self.skus[channel]
+            count = min(self.rng.randint(*self.lines), len(skus))
+            chosen = self.rng.sample(skus, count)
             return channel, [(sku, self.rng.randint(*self.quantity)) for sku in chosen]
 
     def place_one(self) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from channels.sandbox.catalogue import MASTER_ITEMS
+from channels.sandbox.catalogue import shopify_products, woocommerce_products
 from channels.sandbox.shopper import Shopper, storefronts_from_config
 
 
@@ -22,7 +22,7 @@ class Command(BaseCommand):
         parser.add_argument("--duration", type=float, default=0, help="seconds (0: until Ctrl+C)")
         parser.add_argument("--orders", type=int, default=0, help="stop after this many orders (0: no limit)")
         parser.add_argument(
-            "--skus", default="", help="comma-separated SKUs (default: the stocked catalogue)"
+            "--skus", default="", help="comma-separated SKUs (default: what each channel lists)"
         )
         parser.add_argument("--channels", default="shopify,woocommerce")
         parser.add_argument("--quantity", default="1-3", help="units per line, e.g. 1-3")
@@ -37,9 +37,13 @@ class Command(BaseCommand):
         fronts = storefronts_from_config(
             config, [c.strip() for c in options["channels"].split(",") if c.strip()]
         )
-        skus = [s.strip() for s in options["skus"].split(",") if s.strip()] or [
-            item.sku for item in MASTER_ITEMS if item.type == "Inventory"
-        ]
+        chosen = [s.strip() for s in options["skus"].split(",") if s.strip()]
+        # By default each channel's shoppers buy what that channel lists, as it spells the SKUs:
+        # a customer cannot order a product the shop does not have.
+        listed = {"shopify": shopify_products(), "woocommerce": woocommerce_products()}
+        skus: list[str] | dict[str, list[str]] = chosen or {
+            channel: [p.sku for p in listed[channel] if p.tracked] for channel in fronts
+        }
         low, _, high = options["quantity"].partition("-")
         shopper = Shopper(
             fronts,
