@@ -32,6 +32,16 @@ def start_sandbox(*args: str) -> tuple[subprocess.Popen, dict[str, Any]]:
     return process, json.loads(line)
 
 
+def fresh_database(name: str) -> None:
+    """Drop and re-create PostgreSQL database `name`, then migrate it (DATABASE_URL must name it)."""
+    import psycopg
+
+    with psycopg.connect("postgres://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {name}")
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, check=True, env=os.environ)
+
+
 def stop(process: subprocess.Popen) -> None:
     process.terminate()
     try:

@@ -17,9 +17,9 @@ import json
 import os
 import pstats
 import random
-import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -41,18 +41,9 @@ os.environ.update(
 )
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "inventory_sync.settings")
 
-from common import machine, median, save  # noqa: E402
+from common import fresh_database, machine, median, save  # noqa: E402
 
 ITEMS = 200
-
-
-def fresh_database() -> None:
-    import psycopg
-
-    with psycopg.connect("postgres://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {DB_NAME}")
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, check=True, env=os.environ)
 
 
 def order_body(order_id: int, skus: list[str]) -> str:
@@ -95,20 +86,13 @@ def setup(orders: int):
         webhook_secret="bench",
         sync_inventory=False,  # no pushes: this measures the order path alone
     )
+    skus = [f"SKU-{n:04d}" for n in range(ITEMS)]
     items = Item.objects.bulk_create(
         [
-            Item(
-                merchant=merchant,
-                name=f"Item {n}",
-                sku=sku,
-                sku_normalized=normalize_code(sku),
-                master_id=str(n),
-            )
-            for n, sku in ((n, f"SKU-{n:04d}") for n in range(ITEMS))
+            Item(merchant=merchant, name=sku, sku=sku, sku_normalized=normalize_code(sku), master_id=str(n))
+            for n, sku in enumerate(skus)
         ]
     )
-    from datetime import UTC, datetime
-
     apply_master_readings(
         merchant=merchant,
         readings=[
@@ -118,7 +102,7 @@ def setup(orders: int):
         source="bench:seed",
     )
     rng = random.Random(5)
-    bodies = [order_body(10_000 + n, rng.sample([i.sku for i in items], 3)) for n in range(orders)]
+    bodies = [order_body(10_000 + n, rng.sample(skus, 3)) for n in range(orders)]
     return connection, bodies
 
 
@@ -192,7 +176,7 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="print where the time goes")
     args = parser.parse_args()
 
-    fresh_database()
+    fresh_database(DB_NAME)
     import django
 
     django.setup()

@@ -51,22 +51,13 @@ ENV = {
 os.environ.update(ENV)
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "inventory_sync.settings")
 
-from common import machine, median, percentile, save, start_sandbox, stop  # noqa: E402
+from common import fresh_database, machine, median, percentile, save, start_sandbox, stop  # noqa: E402
 
 
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def fresh_database() -> None:
-    import psycopg
-
-    with psycopg.connect("postgres://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {DB_NAME}")
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, check=True, env=os.environ)
 
 
 def spawn(*args: str) -> subprocess.Popen:
@@ -569,7 +560,7 @@ def main() -> None:
     seconds = 10 if args.quick else 20
     ingest_orders = 300 if args.quick else 1500
 
-    fresh_database()
+    fresh_database(DB_NAME)
     redis = __import__("redis").Redis.from_url(ENV["REDIS_URL"])
     redis.flushdb()
     sandbox, config = start_sandbox(
