@@ -74,8 +74,8 @@ def push_quantity(*, available: Decimal, connection: Connection) -> int:
     return max(quantity, 0)
 
 
-def request_push(connection_id: int) -> None:
-    request_run(PUSH_TASK, connection_id, queue="push", key=push_key(connection_id))
+def request_push(connection_id: int, *, queue: str = "push") -> None:
+    request_run(PUSH_TASK, connection_id, queue=queue, key=push_key(connection_id))
 
 
 @receiver(items_changed, dispatch_uid="channels.push.mark_dirty")
@@ -185,7 +185,7 @@ def push_connection(connection_id: int, *, adapter: ChannelAdapter | None = None
     if handed_over:
         # Requested after the lease is released, so the continuation cannot find it held; on
         # the webhooks queue, so it runs after the inbox work that was waiting, not before it.
-        request_run(PUSH_TASK, connection_id, queue="webhooks", key=push_key(connection_id))
+        request_push(connection_id, queue="webhooks")
     if connection is not None and (summary.written or summary.drift or summary.errors):
         _record_summary(connection, summary)
     return summary

@@ -181,7 +181,7 @@ def process_inbox(connection_id: int) -> int:
                 done += process_batch(connection, adapter, events)
                 held.refresh()
                 if time.monotonic() - started > INBOX_RUN_SECONDS or _others_waiting():
-                    # Give the worker back (pushes wait for one) and queue the rest as a new run.
+                    # Give the worker back (other work waits for one) and queue the rest as a new run.
                     if pending.exists():
                         request_inbox_run(connection_id)
                     return done
